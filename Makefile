@@ -1,0 +1,51 @@
+# tap-exactonline: the two commands of the README, plus benchmarks and chaos runs.
+#
+#   make demo    the main job on the local sandbox, into output/exactonline.duckdb
+#   make test    development dependencies + the whole pytest suite
+#   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
+#   make chaos   long reliability runs (marker reliability, slow)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MELTANO_STAMP := .meltano/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench chaos lint venv meltano-install clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing the project with its development dependencies"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e ".[dev,bi]" "meltano==4.4.1"
+	@touch $(STAMP)
+
+meltano-install: $(MELTANO_STAMP)
+
+$(MELTANO_STAMP): $(STAMP) meltano.yml
+	@echo "==> meltano install (plugins into .meltano/)"
+	@$(BIN)/meltano install
+	@touch $(MELTANO_STAMP)
+
+test: $(MELTANO_STAMP)
+	@echo "==> pytest"
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: $(MELTANO_STAMP)
+	@$(BIN)/python scripts/demo.py
+
+bench: $(MELTANO_STAMP)
+	@$(BIN)/python -m benchmarks.run
+
+chaos: $(MELTANO_STAMP)
+	@$(BIN)/python -m pytest -m "reliability or slow" --run-slow $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	@$(BIN)/ruff check tap_exactonline bi_refresh tests benchmarks scripts
+	@$(BIN)/mypy tap_exactonline bi_refresh
+
+clean:
+	rm -rf $(VENV) .meltano output .pytest_cache

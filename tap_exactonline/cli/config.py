@@ -1,0 +1,92 @@
+"""Settings for the ``exactonline`` admin command.
+
+The command reads the tap's own settings (DESIGN.md, "Public contracts"), either from the
+JSON file given with ``--config`` or from the ``TAP_EXACTONLINE_*`` environment variables
+that Meltano sets when it invokes the extractor or the ``exactonline`` utility.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+ENV_PREFIX = "TAP_EXACTONLINE_"
+
+
+@dataclass
+class CliContext:
+    """State shared by the sub-commands of ``exactonline``.
+
+    Attributes:
+        config_path: Path of the tap config JSON given with ``--config``, or None.
+    """
+
+    config_path: str | None = None
+    _settings: dict[str, Any] | None = field(default=None, repr=False)
+
+    def settings(self) -> dict[str, Any]:
+        """Return the tap settings, loaded once.
+
+        Returns:
+            The settings dict with the tap's setting names as keys.
+
+        Raises:
+            click.UsageError: The config file is missing or is not a JSON object.
+        """
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+
+def load_settings(config_path: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Load the tap settings from a JSON file or from ``TAP_EXACTONLINE_*`` variables.
+
+    Args:
+        config_path: The tap's config JSON; None to read the environment.
+        environ: The environment to read (default: ``os.environ``).
+
+    Returns:
+        Settings keyed by the tap's setting names. Environment values are parsed with the
+        tap's settings schema: arrays and objects as JSON, booleans and integers as such.
+
+    Raises:
+        click.UsageError: The file cannot be read or does not hold a JSON object.
+    """
+    if config_path:
+        path = Path(config_path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise click.UsageError(
+                f"config file {path} does not exist: pass the tap's config JSON with --config"
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise click.UsageError(
+                f"config file {path} is not valid JSON (line {exc.lineno}): fix the file"
+            ) from None
+        if not isinstance(data, dict):
+            raise click.UsageError(f"config file {path} must hold a JSON object of settings")
+        return data
+    return _settings_from_environment(os.environ if environ is None else environ)
+
+
+def _settings_from_environment(environ: dict[str, str] | Any) -> dict[str, Any]:
+    """Parse ``TAP_EXACTONLINE_<SETTING>`` variables with the tap's settings schema."""
+    from singer_sdk.configuration._dict_config import parse_environment_config
+
+    from tap_exactonline.tap import TapExactOnline
+
+    schema = TapExactOnline.config_jsonschema
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update({k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)})
+        return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -1,0 +1,5 @@
+"""`exactonline sandbox`: placeholder until its issue lands (no command is attached yet)."""
+
+from __future__ import annotations
+
+command = None
