@@ -1,0 +1,50 @@
+"""Exact Online regional hosts (API and OAuth share the host).
+
+Source: fact sheet §1 (picqer Connection.php, ossobv README and six other clients agree):
+an administration lives in one region and is reached only on that region's host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+REGION_HOSTS: dict[str, str] = {
+    "nl": "https://start.exactonline.nl",
+    "be": "https://start.exactonline.be",
+    "uk": "https://start.exactonline.co.uk",
+    "de": "https://start.exactonline.de",
+    "fr": "https://start.exactonline.fr",
+    "es": "https://start.exactonline.es",
+    "us": "https://start.exactonline.com",
+}
+DEFAULT_REGION = "nl"
+
+
+class UnknownRegionError(ValueError):
+    """The ``region`` setting names no Exact Online region."""
+
+
+def resolve_base_url(settings: Mapping[str, Any]) -> str:
+    """Return the host URL for the API and OAuth, without a trailing slash.
+
+    Args:
+        settings: Tap settings; ``base_url`` (e.g. a local sandbox) wins over ``region``.
+
+    Returns:
+        For example ``https://start.exactonline.be`` or ``http://127.0.0.1:8123``.
+
+    Raises:
+        UnknownRegionError: ``region`` is not one of nl, be, uk, de, fr, es, us.
+    """
+    base_url = settings.get("base_url")
+    if base_url:
+        return str(base_url).rstrip("/")
+    region = str(settings.get("region") or DEFAULT_REGION).lower()
+    try:
+        return REGION_HOSTS[region]
+    except KeyError:
+        allowed = ", ".join(REGION_HOSTS)
+        raise UnknownRegionError(
+            f"region {region!r} is not an Exact Online region: use one of {allowed}"
+        ) from None
