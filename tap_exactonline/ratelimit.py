@@ -97,6 +97,7 @@ class _DivisionBudget:
     last_day_header: float | None = None
     last_slot: float = -math.inf
     in_flight: int = 0
+    refused_in_a_row: int = 0
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
@@ -196,6 +197,8 @@ class RateLimiter:
         with self._lock:
             budget = self._budgets.setdefault(division, _DivisionBudget())
             budget.in_flight = max(0, budget.in_flight - 1)
+            if status != 429:
+                budget.refused_in_a_row = 0
             self._absorb(budget, lowered, self._time())
 
     def wait_after_429(self, division: int | None, headers: Mapping[str, str]) -> None:
@@ -226,7 +229,9 @@ class RateLimiter:
                 else:
                     target = self._next_boundary(now)
                     reason = f"429 Too Many Requests without reset header; division {division}"
-                target += self._margin()
+                # Woken too early again (server clock behind ours): wait longer each time.
+                target += min(self._minute, self._margin() * 2 ** min(budget.refused_in_a_row, 12))
+                budget.refused_in_a_row += 1
                 self._start_fresh_minute(budget, target)
             slot = max(now, target)
         self._wait(division, slot - now, reason, level=logging.INFO)
@@ -270,7 +275,9 @@ class RateLimiter:
         """Assume a new minute begins at ``local_time`` (after sleeping for a reset)."""
         server_time = local_time + self._offset()
         budget.minute_reset = (math.floor(server_time / self._minute) + 1) * self._minute
-        budget.minute_remaining = budget.minute_limit
+        if budget.minute_limit is not None:
+            # Calls already booked but not answered may land in the new minute.
+            budget.minute_remaining = budget.minute_limit - budget.in_flight
         budget.last_slot = local_time
 
     def _reserve(self, division: int, budget: _DivisionBudget, now: float) -> tuple[float, str]:

@@ -1,0 +1,244 @@
+"""The limiter's arithmetic on a fake clock against a simulated fixed-window counter.
+
+Behaviour against the real sandbox process (tap runs) is in ``test_sandbox_limits.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
+from tests.ratelimit.simulated import FakeClock, SimulatedExact
+
+FIXTURE = (Path(__file__).resolve().parents[1] / "fixtures" / "exact"
+           / "http_response_headers_picqer_issue_609_2023.txt")
+
+
+def drive(limiter: RateLimiter, server: SimulatedExact, division: int, calls: int,
+          latency: float = 0.05) -> int:
+    """Make ``calls`` successful calls the way the tap does; return the 429s seen."""
+    seen_429 = 0
+    done = 0
+    while done < calls:
+        limiter.before_request(division)
+        status, headers = server.call(division)
+        server.clock.now += latency
+        limiter.after_response(division, status, headers)
+        if status == 429:
+            seen_429 += 1
+            limiter.wait_after_429(division, headers)
+            continue
+        done += 1
+    return seen_429
+
+
+def test_long_sync_runs_at_the_limit_and_never_over_it():
+    clock = FakeClock()
+    server = SimulatedExact(clock)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    assert drive(limiter, server, 3100001, 600) == 0
+    assert server.rate_limited == 0
+    windows = server.calls_per_window(3100001)
+    # every full minute is used completely (the first one only from where the run started)
+    assert windows[1:-1] == [60] * (len(windows) - 2)
+    assert len(windows) <= 11
+
+
+def test_calls_within_the_minute_are_spread_not_bunched():
+    clock = FakeClock(now=1_700_000_040.0)  # minute boundary every 60 s; run starts at :00
+    server = SimulatedExact(clock)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 7, 60, latency=0.01)
+    times = [at for _, at in server.calls]
+    assert server.calls_per_window(7) == [60]
+    # after the first quarter (burst), calls are spaced about evenly up to the reset
+    gaps = [b - a for a, b in itertools.pairwise(times[15:])]
+    assert min(gaps) > 0.9
+    assert times[-1] < 1_700_000_100.0
+
+
+def test_short_run_is_not_slowed_down():
+    clock = FakeClock()
+    server = SimulatedExact(clock)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 7, 10)
+    assert clock.sleeps == []
+
+
+def test_divisions_have_separate_budgets_and_none_is_not_limited():
+    clock = FakeClock()
+    server = SimulatedExact(clock, minutely_limit=5)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 1, 5, latency=0.0)
+    drive(limiter, server, 2, 5, latency=0.0)
+    assert server.rate_limited == 0
+    for _ in range(100):
+        limiter.before_request(None)
+        limiter.after_response(None, 200, {})
+    assert clock.sleeps == [] or sum(clock.sleeps) < 60
+
+
+def test_daily_reserve_stops_only_that_division():
+    clock = FakeClock(now=1_700_000_010.0)
+    server = SimulatedExact(clock, daily_limit=20)
+    limiter = RateLimiter(daily_call_reserve=5, time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 1, 15)
+    with pytest.raises(DailyLimitReached) as caught:
+        limiter.before_request(1)
+    assert caught.value.division == 1
+    assert caught.value.resets_at == datetime(2023, 11, 15, 0, 0, tzinfo=timezone.utc)
+    assert "division 1" in str(caught.value)
+    assert "2023-11-15T00:00:00Z" in str(caught.value)
+    assert len(server.calls) == 15  # the reserve of 5 is left
+    drive(limiter, server, 2, 15)  # another division goes on
+
+
+def test_daily_allowance_comes_back_after_the_daily_reset():
+    clock = FakeClock(now=1_700_006_390.0)  # 2023-11-14 23:59:50 UTC
+    server = SimulatedExact(clock, daily_limit=3)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 1, 3)
+    with pytest.raises(DailyLimitReached):
+        limiter.before_request(1)
+    clock.now += 15
+    drive(limiter, server, 1, 3)
+    assert server.rate_limited == 0
+
+
+def test_daily_429_raises_instead_of_waiting_a_day():
+    clock = FakeClock()
+    server = SimulatedExact(clock, daily_limit=2)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    server.used_day[(1, int(clock.now // 86400))] = 2  # another run used it up
+    limiter.before_request(1)
+    status, headers = server.call(1)
+    limiter.after_response(1, status, headers)
+    assert status == 429
+    with pytest.raises(DailyLimitReached):
+        limiter.wait_after_429(1, headers)
+    assert clock.sleeps == []
+
+
+def test_429_waits_for_the_header_reset_or_the_next_clock_minute():
+    clock = FakeClock(now=1_700_000_015.5)  # 15.5 s into a minute (minute ends at ...060)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    limiter.wait_after_429(1, {"X-RateLimit-Minutely-Reset": "1700000060000",
+                               "X-RateLimit-Minutely-Remaining": "0",
+                               "X-RateLimit-Minutely-Limit": "60"})
+    assert 44.5 <= clock.now - 1_700_000_015.5 <= 44.5 + 0.25
+    start = clock.now = 1_700_000_075.0  # minutes begin at ...040 and ...100
+    limiter.wait_after_429(2, {})  # no headers: the next clock minute
+    assert 25.0 <= clock.now - start <= 25.25
+
+
+def test_429_storm_from_other_consumers_is_waited_out():
+    clock = FakeClock()
+    server = SimulatedExact(clock, minute_seconds=1.0, minutely_limit=10)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    # another process of the same app takes 10 calls in this minute behind our back
+    server.used_minute[(1, int(clock.now // 1))] = 10
+    seen = drive(limiter, server, 1, 30)
+    assert seen == 1
+    assert len(server.calls) == 30
+
+
+def test_server_clock_ahead_is_handled_carefully():
+    """The sandbox clock can be advanced: resets far ahead of the local clock."""
+    clock = FakeClock()
+    server = SimulatedExact(clock, minute_seconds=1.0, minutely_limit=10, offset=3600.25)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    assert drive(limiter, server, 1, 300, latency=0.005) == 0
+    windows = server.calls_per_window(1)
+    assert max(windows) <= 10
+    # after learning the minute and the clock offset it runs near the limit
+    assert sum(windows[-20:]) >= 0.9 * 10 * 20
+
+
+def test_server_clock_behind_costs_at_most_a_few_429s():
+    clock = FakeClock()
+    server = SimulatedExact(clock, minute_seconds=1.0, minutely_limit=10, offset=-0.3)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    seen = drive(limiter, server, 1, 300, latency=0.005)
+    assert seen <= 10  # while it learns the offset, in the first few minutes
+    assert len(server.calls) == 300
+    assert drive(limiter, server, 1, 300, latency=0.005) == 0  # then none
+
+
+def test_real_exact_headers_are_read():
+    """Headers recorded from Exact (picqer/exact-php-client#609): epoch ms, any case."""
+    headers = {}
+    for line in FIXTURE.read_text().splitlines():
+        if line and not line.startswith("#") and ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().upper()] = value.strip()
+    clock = FakeClock(now=1683879505.0)  # Fri, 12 May 2023 08:18:25 GMT, the Date header
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    limiter.before_request(3100001)
+    limiter.after_response(3100001, 400, headers)
+    budget = limiter.budget(3100001)
+    assert budget["minute_limit"] == 60
+    assert budget["minute_remaining"] == 58
+    assert budget["minute_reset"] == 1683879540.0
+    assert budget["day_limit"] == 5000
+    assert budget["day_remaining"] == 4766
+    assert budget["day_reset"] == 1683936000.0
+    assert budget["clock_offset"] == 0.0
+
+
+def test_negative_reserve_is_refused():
+    with pytest.raises(ValueError, match="daily_call_reserve"):
+        RateLimiter(daily_call_reserve=-1)
+
+
+def test_long_waits_are_logged(caplog: pytest.LogCaptureFixture):
+    clock = FakeClock(now=1_700_000_000.0)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep,
+                          logger=logging.getLogger("test.ratelimit"))
+    with caplog.at_level(logging.INFO, logger="test.ratelimit"):
+        limiter.wait_after_429(9, {})
+    assert any("429" in r.getMessage() for r in caplog.records)
+
+
+def test_threads_sharing_a_division_stay_within_the_limit():
+    """Real time, short windows: 4 threads on one division, one on another."""
+    lock = threading.Lock()
+
+    class RealClock(FakeClock):
+        def time(self) -> float:
+            return time.time()
+
+    server = SimulatedExact(RealClock(), minute_seconds=0.25, minutely_limit=6)
+    limiter = RateLimiter()
+    errors: list[BaseException] = []
+
+    def worker(division: int) -> None:
+        try:
+            for _ in range(12):
+                while True:
+                    limiter.before_request(division)
+                    with lock:
+                        server.clock.now = time.time()
+                        status, headers = server.call(division)
+                    limiter.after_response(division, status, headers)
+                    if status != 429:
+                        break
+                    limiter.wait_after_429(division, headers)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(d,)) for d in (1, 1, 1, 1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert len(server.calls) == 60
+    assert max(server.calls_per_window(1)) <= 6
+    assert server.rate_limited <= 1
