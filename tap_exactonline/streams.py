@@ -1,0 +1,293 @@
+"""The stream catalog: one row per stream, grouped by family (CONTRACTS §1).
+
+Families (base classes carry the behaviour; the rows of :data:`CATALOG` are declarations):
+
+* :class:`SyncStream` -- ``sync/*`` endpoints, 1000 rows a page, replication key
+  ``Timestamp`` (Exact's row version: Int64, unique and strictly increasing per division;
+  fact sheet §5), ``$filter=Timestamp gt {N}L``. Rows arrive in ascending Timestamp order, so
+  STATE is emitted after every page and an interrupted sync resumes where it stopped.
+* :class:`ModifiedStream` -- bulk and standard endpoints without a sync twin, replication key
+  ``Modified``, ``$filter=Modified ge datetime'...'`` in Amsterdam local time; ``ge`` so rows
+  sharing the bookmark's Modified value are read again rather than skipped.
+* :class:`FullTableStream` -- small reference tables, read in full every run.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from tap_exactonline import odata
+from tap_exactonline.client import ExactOnlineStream
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS_DIR = Path(__file__).parent / "schemas"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One stream of the catalog.
+
+    Attributes:
+        name: Singer stream name (snake_case plural).
+        endpoint: Path under ``/api/v1/{division}/``.
+        key: Exact's entity key (the stream key is ``Division`` + key).
+        reference: Entry of ``reference/exact_entities.json`` holding the field list.
+        family: ``sync``, ``modified`` or ``full_table``.
+        page_size: Rows per page Exact serves.
+        entity_type: sync/Deleted EntityType code of this stream's rows (sync family).
+        sync_timestamp_endpoint: ``endPoint`` value of ``read/sync/Sync/SyncTimestamp`` when
+            Exact supports seeding this endpoint from a date (fact sheet §5, S4).
+    """
+
+    name: str
+    endpoint: str
+    key: str
+    reference: str
+    family: str
+    page_size: int = 60
+    entity_type: int | None = None
+    sync_timestamp_endpoint: str | None = None
+
+
+def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None) -> StreamSpec:
+    reference = "sync_" + endpoint.removeprefix("sync/").replace("/", "_")
+    return StreamSpec(name, endpoint, "ID", reference, "sync", 1000, entity_type, seed)
+
+
+def _modified(name: str, endpoint: str, key: str, reference: str, page: int = 60) -> StreamSpec:
+    return StreamSpec(name, endpoint, key, reference, "modified", page)
+
+
+def _full(name: str, endpoint: str, key: str, reference: str) -> StreamSpec:
+    return StreamSpec(name, endpoint, key, reference, "full_table")
+
+
+CATALOG: tuple[StreamSpec, ...] = (
+    _sync("transaction_lines", "sync/Financial/TransactionLines", 1, "TransactionLines"),
+    _sync("gl_accounts", "sync/Financial/GLAccounts", 7),
+    _sync("gl_classifications", "sync/Financial/GLClassifications", 18),
+    _sync("sales_invoices", "sync/SalesInvoice/SalesInvoices", 13, "SalesInvoices"),
+    _sync("sales_orders", "sync/SalesOrder/SalesOrderHeaders", 32, "SalesOrderHeaders"),
+    _sync("sales_order_lines", "sync/SalesOrder/SalesOrderLines", 33, "SalesOrderLines"),
+    _sync("purchase_orders", "sync/PurchaseOrder/PurchaseOrders", 22, "PurchaseOrders"),
+    _sync("accounts", "sync/CRM/Accounts", 2),
+    _sync("contacts", "sync/CRM/Contacts", 5),
+    _sync("items", "sync/Logistics/Items", 9),
+    _sync("projects", "sync/Project/Projects", 21, "Projects"),
+    _sync(
+        "time_cost_transactions",
+        "sync/Project/TimeCostTransactions",
+        14,
+        "TimeCostTransactions",
+    ),
+    _sync("employees", "sync/Payroll/Employees", 42),
+    _sync("deleted", "sync/Deleted", None),
+    _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
+    _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
+    _modified("purchase_entries", "purchaseentry/PurchaseEntries", "EntryID", "PurchaseEntries"),
+    # Entry lines have no Modified field (reference, Exact docs): read in full every run.
+    _full("purchase_entry_lines", "purchaseentry/PurchaseEntryLines", "ID", "PurchaseEntryLines"),
+    _modified("purchase_invoices", "purchase/PurchaseInvoices", "ID", "PurchaseInvoices"),
+    _modified(
+        "purchase_invoice_lines", "purchase/PurchaseInvoiceLines", "ID", "PurchaseInvoiceLines"
+    ),
+    _modified("sales_entries", "salesentry/SalesEntries", "EntryID", "SalesEntries"),
+    _full("sales_entry_lines", "salesentry/SalesEntryLines", "ID", "SalesEntryLines"),
+    _modified(
+        "general_journal_entries",
+        "generaljournalentry/GeneralJournalEntries",
+        "EntryID",
+        "GeneralJournalEntries",
+    ),
+    _modified(
+        "general_journal_entry_lines",
+        "generaljournalentry/GeneralJournalEntryLines",
+        "ID",
+        "GeneralJournalEntryLines",
+    ),
+    _modified("bank_entries", "financialtransaction/BankEntries", "EntryID", "BankEntries"),
+    _modified("bank_entry_lines", "financialtransaction/BankEntryLines", "ID", "BankEntryLines"),
+    _full("journals", "financial/Journals", "ID", "Journals"),
+    _full("cost_centers", "hrm/Costcenters", "ID", "CostCenters"),
+    _full("cost_units", "hrm/Costunits", "ID", "CostUnits"),
+    _full("divisions", "system/Divisions", "Code", "Divisions"),
+    _full("vat_codes", "vat/VATCodes", "ID", "VATCodes"),
+    _full("currencies", "general/Currencies", "Code", "Currencies"),
+)
+SPECS: dict[str, StreamSpec] = {spec.name: spec for spec in CATALOG}
+#: sync/Deleted EntityType code -> our stream that the deleted row belonged to.
+STREAM_OF_ENTITY_TYPE: dict[int, str] = {
+    spec.entity_type: spec.name for spec in CATALOG if spec.entity_type is not None
+}
+#: Fields our schemas add that no Exact endpoint has (never sent in ``$select``).
+TAP_FIELDS: dict[str, dict[str, t.Any]] = {
+    "stream_name": {
+        "type": ["string", "null"],
+        "description": "Our stream the deleted row belonged to (from EntityType); null when "
+        "the tap has no stream for that EntityType.",
+    },
+}
+
+
+@cache
+def reference_entities() -> dict[str, t.Any]:
+    """``reference/exact_entities.json`` (field lists and Edm types), loaded once."""
+    text = resources.files("tap_exactonline").joinpath("reference/exact_entities.json")
+    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+class CatalogStream(ExactOnlineStream):
+    """A stream declared by a :class:`StreamSpec` row."""
+
+    spec: StreamSpec
+
+    @property
+    def extra_fields(self) -> frozenset[str]:  # type: ignore[override]
+        """Schema fields Exact's endpoint does not have (e.g. ``Division`` of Currencies)."""
+        known = reference_entities()[self.spec.reference]["fields"]
+        return frozenset(name for name in self.schema["properties"] if name not in known)
+
+
+class SyncStream(CatalogStream):
+    """``sync/*`` endpoint read by ``Timestamp gt N`` (fact sheet §5)."""
+
+    replication_key = "Timestamp"
+    is_sorted = True
+    page_size = 1000
+
+    def prepare_partition(self, context: Context | None, division: int) -> None:
+        """Resolve the partition's starting Timestamp before its first page."""
+        self._start_timestamp = self.starting_timestamp(context, division)
+
+    def starting_timestamp(self, context: Context | None, division: int) -> int:
+        """The Timestamp to read after: bookmark, else start_date via SyncTimestamp, else 1.
+
+        A changed ``DivisionMoveDate`` (Exact regenerated every Timestamp of the division,
+        fact sheet §5) drops the bookmark with a WARNING, so the stream starts over.
+        """
+        state = self.get_context_state(context)
+        bookmark = (
+            state.get("replication_key_value")
+            if state.get("replication_key") == self.replication_key
+            else None
+        )
+        move_date = self.tap.division_move_date(division)
+        seen = state.get("division_move_date")
+        if move_date is not None and seen is not None and move_date != seen:
+            if bookmark is not None:
+                self.logger.warning(
+                    "%s: division %s moved (DivisionMoveDate %s, was %s): Exact regenerated "
+                    "its Timestamps, so this stream starts over",
+                    self.name,
+                    division,
+                    move_date,
+                    seen,
+                )
+            state.pop("replication_key_value", None)
+            state.pop("replication_key", None)
+            bookmark = None
+        if move_date is not None:
+            state["division_move_date"] = move_date
+        if bookmark is not None:
+            return int(bookmark)
+        start_date = self.config.get("start_date")
+        if start_date and self.spec.sync_timestamp_endpoint:
+            return self.tap.sync_timestamp(division, self.spec.sync_timestamp_endpoint, start_date)
+        return 1
+
+    def query_options(self, context: Context | None) -> dict[str, t.Any]:
+        """``$select`` + ``$filter=Timestamp gt {N}L``."""
+        options = super().query_options(context)
+        options["$filter"] = f"Timestamp gt {odata.int64_literal(self._start_timestamp)}"
+        return options
+
+    def after_page(self) -> None:
+        """Emit STATE after each page: the bookmark is the page's last (highest) Timestamp."""
+        self._write_state_message()
+
+
+class DeletedStream(SyncStream):
+    """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added."""
+
+    def convert(self, row: t.Mapping[str, t.Any], division: int) -> dict[str, t.Any]:
+        """Add ``stream_name`` from ``EntityType`` (null for types we have no stream for)."""
+        record = super().convert(row, division)
+        if "stream_name" in record:
+            record["stream_name"] = STREAM_OF_ENTITY_TYPE.get(record.get("EntityType") or -1)
+        return record
+
+
+class ModifiedStream(CatalogStream):
+    """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4)."""
+
+    replication_key = "Modified"
+    is_sorted = False
+
+    def query_options(self, context: Context | None) -> dict[str, t.Any]:
+        """``$select`` + ``$filter=Modified ge datetime'...'`` from the bookmark/start_date."""
+        options = super().query_options(context)
+        start = self.get_starting_timestamp(context)
+        if start is not None:
+            options["$filter"] = f"Modified ge {odata.amsterdam_filter_datetime(start)}"
+        return options
+
+
+class FullTableStream(CatalogStream):
+    """Small reference table, read in full every run."""
+
+
+class DivisionsStream(FullTableStream):
+    """``system/Divisions``: every division the user may access, read once (not partitioned).
+
+    ``Division`` is set to the row's own ``Code``.
+    """
+
+    partitioned = False
+
+    def convert(self, row: t.Mapping[str, t.Any], division: int) -> dict[str, t.Any]:
+        """Division = Code."""
+        record = super().convert(row, division)
+        record["Division"] = record.get("Code")
+        return record
+
+
+_FAMILY: dict[str, type[CatalogStream]] = {
+    "sync": SyncStream,
+    "modified": ModifiedStream,
+    "full_table": FullTableStream,
+}
+_SPECIAL: dict[str, type[CatalogStream]] = {
+    "deleted": DeletedStream,
+    "divisions": DivisionsStream,
+}
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Stream"
+
+
+def _declare(spec: StreamSpec) -> type[CatalogStream]:
+    base = _SPECIAL.get(spec.name) or _FAMILY[spec.family]
+    attrs: dict[str, t.Any] = {
+        "__doc__": f"``{spec.endpoint}`` ({spec.family}, key Division + {spec.key}).",
+        "__module__": __name__,
+        "spec": spec,
+        "name": spec.name,
+        "path": spec.endpoint,
+        "endpoint": spec.endpoint,
+        "primary_keys": ("Division", spec.key),
+        "page_size": spec.page_size,
+        "schema_filepath": SCHEMAS_DIR / f"{spec.name}.json",
+    }
+    return type(_class_name(spec.name), (base,), attrs)
+
+
+STREAM_TYPES: tuple[type[CatalogStream], ...] = tuple(_declare(spec) for spec in CATALOG)
+globals().update({cls.__name__: cls for cls in STREAM_TYPES})

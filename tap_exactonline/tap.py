@@ -1,0 +1,261 @@
+"""TapExactOnline: settings, the stream list and the divisions a run reads.
+
+One run builds ONE authenticator (``tap_exactonline.auth``) and ONE rate limiter
+(``tap_exactonline.ratelimit``), shared by every stream and division (CONTRACTS §4, §5).
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+from tap_exactonline import odata
+from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
+from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, resolve_base_url
+from tap_exactonline.streams import STREAM_TYPES
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+
+class TapExactOnline(Tap):
+    """Singer tap for Exact Online: finance catalog per division, Timestamp/Modified bookmarks."""
+
+    name = "tap-exactonline"
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "client_id",
+            th.StringType,
+            required=True,
+            title="Client ID",
+            description="OAuth client ID of your app in the Exact Online App Center.",
+        ),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="Client secret",
+            description="OAuth client secret of the app.",
+        ),
+        th.Property(
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            title="Refresh token",
+            description="Initial refresh token (from `exactonline auth login`). Exact rotates "
+            "it on every refresh; the token store keeps the current one.",
+        ),
+        th.Property(
+            "region",
+            th.StringType,
+            default="nl",
+            allowed_values=list(REGION_HOSTS),
+            title="Region",
+            description="Exact Online region of the administration: nl, be, uk, de, fr, es, us.",
+        ),
+        th.Property(
+            "base_url",
+            th.StringType,
+            title="Base URL",
+            description="Overrides the regional host for API and OAuth alike (e.g. the local "
+            "sandbox `http://127.0.0.1:8123`).",
+        ),
+        th.Property(
+            "divisions",
+            th.ArrayType(th.IntegerType),
+            title="Divisions",
+            description="Division numbers to read. Empty: the CurrentDivision of "
+            "/api/v1/current/Me.",
+        ),
+        th.Property(
+            "all_divisions",
+            th.BooleanType,
+            default=False,
+            title="All divisions",
+            description="Read every division the user may access (system/Divisions).",
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description="First run only: sync streams start at the Timestamp Exact gives for "
+            "this moment (read/sync/Sync/SyncTimestamp, where supported); Modified streams "
+            "read rows modified at or after it.",
+        ),
+        th.Property(
+            "token_store_path",
+            th.StringType,
+            title="Token store path",
+            description="Where the rotating refresh token is kept (file path or SQLAlchemy URL).",
+        ),
+        th.Property(
+            "token_store_key",
+            th.StringType,
+            secret=True,
+            title="Token store key",
+            description="Key that encrypts the token store.",
+        ),
+        th.Property(
+            "daily_call_reserve",
+            th.IntegerType,
+            default=0,
+            title="Daily call reserve",
+            description="API calls per division per day left unused for other apps; a division "
+            "stops (STATE saved, exit 0) when its remaining daily calls reach this number.",
+        ),
+    ).to_dict()
+
+    # -- streams ------------------------------------------------------------------------------
+    def discover_streams(self) -> list[Stream]:
+        """One stream per row of the catalog (streams.CATALOG)."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    # -- run-wide HTTP ------------------------------------------------------------------------
+    @cached_property
+    def base_url(self) -> str:
+        """Host URL for API and OAuth (``base_url`` wins over ``region``)."""
+        return resolve_base_url(self.config)
+
+    @cached_property
+    def http(self) -> ExactOnlineHTTP:
+        """The run's HTTP plumbing with its single authenticator and rate limiter."""
+        from tap_exactonline.auth import ExactOnlineAuthenticator
+        from tap_exactonline.ratelimit import RateLimiter
+
+        authenticator = ExactOnlineAuthenticator.from_settings(self.config, logger=self.logger)
+        limiter = RateLimiter(
+            daily_call_reserve=int(self.config.get("daily_call_reserve") or 0), logger=self.logger
+        )
+        return ExactOnlineHTTP(self.base_url, authenticator, limiter, self.logger)
+
+    # -- divisions ----------------------------------------------------------------------------
+    @cached_property
+    def divisions(self) -> list[int]:
+        """Divisions of this run: ``divisions``, else all accessible, else CurrentDivision."""
+        configured = [int(d) for d in self.config.get("divisions") or []]
+        if self.config.get("all_divisions"):
+            rows = self._division_rows(configured[0] if configured else None)
+            return sorted(int(row["Code"]) for row in rows)
+        if configured:
+            return configured
+        return [self.current_division]
+
+    @cached_property
+    def current_division(self) -> int:
+        """CurrentDivision of ``/api/v1/current/Me`` (no daily-limit cost, fact sheet §3)."""
+        rows = self.http.get_rows(
+            "current/Me",
+            self.http.api_url("current", "Me"),
+            {"$select": "CurrentDivision"},
+            None,
+        )
+        if not rows or rows[0].get("CurrentDivision") is None:
+            raise ExactOnlineError(
+                "current/Me returned no CurrentDivision: set `divisions` in the config"
+            )
+        return int(rows[0]["CurrentDivision"])
+
+    def _division_rows(self, via: int | None) -> list[dict[str, t.Any]]:
+        cache = self.__dict__.setdefault("_division_rows_cache", {})
+        if "rows" not in cache:
+            division = via if via is not None else self.current_division
+            cache["rows"] = self.http.get_rows(
+                "system/Divisions",
+                self.http.api_url(division, "system/Divisions"),
+                {"$select": "Code,DivisionMoveDate"},
+                division,
+            )
+        return cache["rows"]  # type: ignore[no-any-return]
+
+    def division_move_date(self, division: int) -> str | None:
+        """``DivisionMoveDate`` of a division as UTC ISO-8601 (None if Exact gives none)."""
+        rows = self._division_rows(self.divisions[0])
+        for row in rows:
+            if int(row.get("Code") or 0) == division:
+                value = row.get("DivisionMoveDate")
+                return odata.moment_to_utc(value) if value else None
+        return None
+
+    def sync_timestamp(self, division: int, endpoint: str, start_date: str) -> int:
+        """Timestamp to start a sync endpoint at ``start_date`` (read/sync/Sync/SyncTimestamp).
+
+        Returns 1 when Exact gives no value.
+        """
+        rows = self.http.get_rows(
+            f"SyncTimestamp {endpoint}",
+            self.http.api_url(division, "read/sync/Sync/SyncTimestamp"),
+            {
+                "modified": odata.amsterdam_filter_datetime(start_date),
+                "endPoint": f"'{endpoint}'",
+            },
+            division,
+        )
+        value = rows[0].get("TimeStampAsBigInt") if rows else None
+        return int(value) if value else 1
+
+    # -- stopping divisions, failures ---------------------------------------------------------
+    @cached_property
+    def _stopped(self) -> set[int]:
+        return set()
+
+    @cached_property
+    def failures(self) -> list[str]:
+        """One-line messages of the (stream, division) pairs that stopped on a 4xx."""
+        return []
+
+    def division_stopped(self, division: int) -> bool:
+        """Whether the run stopped reading ``division`` (daily limit or no access)."""
+        return division in self._stopped
+
+    def stop_division(self, division: int, warning: str | None) -> None:
+        """Skip the division's remaining streams; log ``warning`` once if given."""
+        if division not in self._stopped and warning:
+            self.logger.warning(warning)
+        self._stopped.add(division)
+
+    def record_failure(self, message: str) -> None:
+        """Log a 4xx one-line message; the run exits non-zero at its end."""
+        self.logger.error(message)
+        self.failures.append(message)
+
+    def sync_all(self) -> None:
+        """Sync every selected stream; fail at the end (after STATE) if any partition failed.
+
+        Raises:
+            ExactOnlineError: One line naming the failed streams and divisions.
+        """
+        super().sync_all()
+        if self.failures:
+            more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+            raise ExactOnlineError(self.failures[0] + more)
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run the CLI; our one-line errors end the process with that line, exit status 1."""
+        from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
+        from tap_exactonline.tokenstore import TokenStoreError
+
+        one_line = (
+            ExactOnlineError,
+            UnknownRegionError,
+            ReauthorizationRequired,
+            TokenEndpointError,
+            TokenStoreError,
+        )
+        try:
+            super().invoke(*args, **kwargs)
+        except one_line as exc:
+            sys.stderr.write(f"tap-exactonline: {exc}\n")
+            raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    TapExactOnline.cli()

@@ -1,0 +1,204 @@
+"""Record conversion without a server: real recorded Exact responses and the date rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tap_exactonline import odata
+from tap_exactonline.streams import CATALOG, SCHEMAS_DIR
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "exact"
+
+# Every fixture holding entity rows -> the stream whose schema its rows must satisfy.
+ENTITY_FIXTURES = {
+    "dotnet_crm_Accounts_collection_2013.json": "accounts",
+    "dotnet_crm_Accounts_expanded_BankAccounts_2013.json": "accounts",
+    "dotnet_crm_Accounts_single_entity_2013.json": "accounts",
+    "ossobv_crm_Accounts_record_2014_wrapped.json": "accounts",
+    "dotnet_financial_GLAccounts_collection_2013.json": "gl_accounts",
+    "dotnet_financial_GLAccounts_single_entity_2013.json": "gl_accounts",
+    "dotnet_salesinvoice_SalesInvoices_expanded_lines_2013.json": "sales_invoices",
+    "dotnet_salesinvoice_SalesInvoices_single_entity_2013.json": "sales_invoices",
+    "picqer_logistics_Items_collection.json": "items",
+    "picqer_logistics_Items_top1_d_array.json": "items",
+}
+
+
+def _schema(stream: str) -> dict:
+    return json.loads((SCHEMAS_DIR / f"{stream}.json").read_text())
+
+
+def _plan(stream: str):
+    props = _schema(stream)["properties"]
+    return odata.build_plan(props, list(props))
+
+
+def _ms(wall: dt.datetime) -> str:
+    """/Date(ms)/ of an Amsterdam wall-clock time written as if UTC (Exact's encoding)."""
+    return f"/Date({int(wall.replace(tzinfo=dt.timezone.utc).timestamp() * 1000)})/"
+
+
+def _check_formats(record: dict, schema: dict) -> None:
+    for name, prop in schema["properties"].items():
+        value = record.get(name)
+        if value is None:
+            continue
+        if prop.get("format") == "date-time":
+            parsed = dt.datetime.fromisoformat(value)
+            assert parsed.utcoffset() == dt.timedelta(0), (name, value)
+        if prop.get("format") == "uuid" and "..." not in value:  # ossobv redacted values
+            uuid.UUID(value)
+
+
+def test_every_entity_fixture_is_mapped() -> None:
+    """A new recorded response in fixtures/ must be mapped here (or it is not a stream's)."""
+    not_entities = {
+        "error_bodies_observed.json",
+        "me_response_examples.json",
+        "token_response_exact_docs.json",
+        "webhook_notification_BankEntries_NL_2023.json",
+        "webhook_notification_SalesOrders_BE_2020.json",
+        "webhook_subscription_POST_response_BE_2019.json",
+    }
+    found = {p.name for p in FIXTURES.glob("*.json")}
+    assert found - not_entities == set(ENTITY_FIXTURES)
+
+
+@pytest.mark.parametrize(("fixture", "stream"), sorted(ENTITY_FIXTURES.items()))
+def test_recorded_response_converts_and_validates(fixture: str, stream: str) -> None:
+    rows, _ = odata.unwrap(odata.decode_json((FIXTURES / fixture).read_bytes()))
+    assert rows
+    schema = _schema(stream)
+    validator = jsonschema.Draft7Validator(schema)
+    plan = _plan(stream)
+    for row in rows:
+        record = odata.convert_record(row, plan)
+        errors = [f"{e.path}: {e.message}" for e in validator.iter_errors(record)]
+        assert not errors, errors[:5]
+        _check_formats(record, schema)
+        assert "__metadata" not in record
+        # The fixture really is this stream's entity: nearly all its plain fields are known.
+        plain = [k for k, v in row.items() if k != "__metadata" and not isinstance(v, dict)]
+        known = [k for k in plain if k in schema["properties"]]
+        assert len(known) >= 0.9 * len(plain), sorted(set(plain) - set(known))
+        for name in known:
+            if isinstance(row[name], (int, float, decimal.Decimal, bool)):
+                assert record[name] == row[name]
+
+
+def test_amounts_are_exact_decimals() -> None:
+    payload = odata.decode_json(b'{"d":{"results":[{"AmountDC": 0.1, "Quantity": 3}]}}')
+    rows, next_url = odata.unwrap(payload)
+    assert next_url is None
+    assert rows[0]["AmountDC"] == decimal.Decimal("0.1")
+    assert isinstance(rows[0]["AmountDC"], decimal.Decimal)
+    assert rows[0]["Quantity"] == 3
+
+
+def test_envelopes() -> None:
+    assert odata.unwrap({"d": [{"a": 1}]}) == ([{"a": 1}], None)
+    assert odata.unwrap({"d": {"a": 1}}) == ([{"a": 1}], None)
+    assert odata.unwrap({"d": {"results": [], "__next": "u"}}) == ([], "u")
+    with pytest.raises(ValueError, match="no 'd' member"):
+        odata.unwrap({"error": {}})
+
+
+@pytest.mark.parametrize(
+    ("wall", "utc"),
+    [
+        # winter (CET, +01:00) and summer (CEST, +02:00)
+        (dt.datetime(2024, 1, 15, 12, 0), "2024-01-15T11:00:00+00:00"),
+        (dt.datetime(2024, 7, 1, 12, 0), "2024-07-01T10:00:00+00:00"),
+        # spring forward 2024-03-31 02:00 -> 03:00
+        (dt.datetime(2024, 3, 31, 1, 59, 59), "2024-03-31T00:59:59+00:00"),
+        (dt.datetime(2024, 3, 31, 3, 0, 0), "2024-03-31T01:00:00+00:00"),
+        # fall back 2024-10-27 03:00 -> 02:00: the repeated hour is read as summer time
+        (dt.datetime(2024, 10, 27, 1, 30), "2024-10-26T23:30:00+00:00"),
+        (dt.datetime(2024, 10, 27, 2, 30), "2024-10-27T00:30:00+00:00"),
+        (dt.datetime(2024, 10, 27, 3, 30), "2024-10-27T02:30:00+00:00"),
+        # midnight of a summer day is the previous day in UTC: moments move, dates do not
+        (dt.datetime(2024, 6, 1, 0, 0), "2024-05-31T22:00:00+00:00"),
+    ],
+)
+def test_moment_fields_become_true_utc(wall: dt.datetime, utc: str) -> None:
+    assert odata.moment_to_utc(_ms(wall)) == utc
+    # and the bookmark filter goes back to Exact's local wall time
+    assert odata.amsterdam_filter_datetime(utc) == f"datetime'{wall.isoformat()}'"
+
+
+def test_calendar_dates_keep_their_date_across_dst() -> None:
+    props = _schema("sales_invoices")["properties"]
+    plan = odata.build_plan(props, ["InvoiceDate", "DueDate", "Created", "Modified"])
+    row = {
+        "InvoiceDate": _ms(dt.datetime(2024, 6, 1)),
+        "DueDate": _ms(dt.datetime(2024, 3, 31)),
+        "Created": _ms(dt.datetime(2024, 6, 1)),
+        "Modified": _ms(dt.datetime(2024, 12, 1, 0, 30)),
+    }
+    record = odata.convert_record(row, plan)
+    assert record == {
+        "InvoiceDate": "2024-06-01T00:00:00+00:00",
+        "DueDate": "2024-03-31T00:00:00+00:00",
+        "Created": "2024-05-31T22:00:00+00:00",
+        "Modified": "2024-11-30T23:30:00+00:00",
+    }
+
+
+def test_date_classification_table() -> None:
+    for moment in ("Created", "Modified", "DeletedDate", "StartTime", "EndTime", "Approved"):
+        assert odata.is_moment_field(moment), moment
+    for date in ("InvoiceDate", "DueDate", "Date", "OrderDate", "EntryDate", "ReportingDate"):
+        assert not odata.is_moment_field(date), date
+
+
+def test_record_drops_metadata_and_navigation() -> None:
+    props = _schema("accounts")["properties"]
+    plan = odata.build_plan(props, ["ID", "Name", "Division"])
+    row = {
+        "__metadata": {"uri": "x", "type": "Exact.Web.Api.Models.Account"},
+        "ID": "8f1a2b3c-0000-4000-8000-000000000001",
+        "Name": "Acme",
+        "Division": 3100001,
+        "BankAccounts": {"__deferred": {"uri": "x/BankAccounts"}},
+    }
+    assert odata.convert_record(row, plan) == {
+        "ID": "8f1a2b3c-0000-4000-8000-000000000001",
+        "Name": "Acme",
+        "Division": 3100001,
+    }
+
+
+def test_error_envelope_message_is_one_line() -> None:
+    body = {"error": {"code": "", "message": {"lang": "", "value": "Bad\r\nRequest  x"}}}
+    assert odata.error_message(body) == "Bad Request x"
+
+
+def test_schemas_match_the_generator() -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "generate_schemas.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_stream_has_a_schema_with_its_keys() -> None:
+    for spec in CATALOG:
+        props = _schema(spec.name)["properties"]
+        assert "Division" in props
+        assert spec.key in props
+        if spec.family == "sync":
+            assert props["Timestamp"]["type"] == ["integer", "null"]
+        if spec.family == "modified":
+            assert props["Modified"]["format"] == "date-time"
