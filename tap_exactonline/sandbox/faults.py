@@ -1,0 +1,214 @@
+"""Injected faults for ``/api/v1/...`` requests (``POST /_sandbox/faults``, CONTRACTS §2).
+
+Request body (JSON)::
+
+    {"kind": "status"|"reset"|"truncate"|"stall"|"429", "count": n,
+     "status": 500|503,          # kind "status" (default 500)
+     "seconds": s,               # kind "stall" (default 5)
+     "path_contains": "sync/"}   # optional: only requests whose path contains it
+    {"clear": true}              # drop every pending fault
+
+Answer: ``{"pending": [{"kind", "count", "status", "seconds", "path_contains"}, ...]}``
+(``GET /_sandbox/faults`` lists them too). Each pending fault applies to the next ``count``
+matching requests, oldest fault first, before the access-token check and the rate limits:
+
+* ``status``: 500 with Exact's OData error envelope ("A problem has occurred..."), or 503
+  with an HTML maintenance page;
+* ``reset``: the connection is aborted before any byte of a response is written;
+* ``truncate``: the real response runs, then its headers (with the full ``Content-Length``)
+  and the first half of its body are sent and the connection is closed;
+* ``stall``: waits ``seconds`` (other requests are served meanwhile), then answers normally;
+* ``429``: a 429 with the OData envelope and only the minutely headers (Remaining 0, reset
+  at the end of the current minute window), like a storm of minutely limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tap_exactonline.sandbox._asgi import (
+    HTML_CONTENT_TYPE,
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    odata_error,
+    send_response,
+)
+from tap_exactonline.sandbox.stats import SandboxStats
+
+KINDS = ("status", "reset", "truncate", "stall", "429")
+SERVER_ERROR_MESSAGE = (
+    "A problem has occurred. The cause of this issue will be investigated as soon as possible."
+)
+MAINTENANCE_HTML = (
+    b"<!DOCTYPE html><html><head><title>Exact Online - Maintenance</title></head><body>"
+    b"<h1>Service Unavailable</h1><p>Exact Online is temporarily unavailable because of "
+    b"maintenance. Please try again later.</p></body></html>"
+)
+
+
+class FaultSpecError(ValueError):
+    """A ``POST /_sandbox/faults`` body is invalid; the message says what to fix."""
+
+
+@dataclass
+class Fault:
+    """One pending fault and how many more requests it applies to."""
+
+    kind: str
+    count: int
+    status: int | None = None
+    seconds: float | None = None
+    path_contains: str | None = None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Fault:
+        """Validate a request body.
+
+        Raises:
+            FaultSpecError: Unknown kind, non-positive count, bad status or seconds.
+        """
+        kind = body.get("kind")
+        if kind not in KINDS:
+            raise FaultSpecError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        count = body.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise FaultSpecError(f"count must be a positive integer; got {count!r}")
+        status = None
+        seconds = None
+        if kind == "status":
+            status = body.get("status", 500)
+            if status not in (500, 503):
+                raise FaultSpecError(f"status must be 500 or 503; got {status!r}")
+        if kind == "stall":
+            seconds = body.get("seconds", 5)
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+                raise FaultSpecError(f"seconds must be a number >= 0; got {seconds!r}")
+        path_contains = body.get("path_contains")
+        if path_contains is not None and not isinstance(path_contains, str):
+            raise FaultSpecError("path_contains must be a string")
+        return cls(kind, count, status, seconds, path_contains)
+
+
+class FaultQueue:
+    """Pending faults, oldest first. Used only on the event loop."""
+
+    def __init__(self) -> None:
+        self._pending: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        """Queue a fault."""
+        self._pending.append(fault)
+
+    def clear(self) -> None:
+        """Drop every pending fault."""
+        self._pending.clear()
+
+    def pending(self) -> list[dict[str, Any]]:
+        """The pending faults as JSON objects."""
+        return [asdict(f) for f in self._pending]
+
+    def take(self, path: str) -> Fault | None:
+        """Use up one application of the first fault matching ``path``, if any."""
+        for fault in self._pending:
+            if fault.path_contains is None or fault.path_contains in path:
+                fault.count -= 1
+                if fault.count <= 0:
+                    self._pending.remove(fault)
+                return fault
+        return None
+
+
+class FaultMiddleware:
+    """ASGI middleware applying :class:`FaultQueue` to ``/api/v1/...`` requests.
+
+    Args:
+        app: The inner application (access-token check, rate limits, routes).
+        faults: The queue filled by the control API.
+        stats: Counts ``faults_injected`` (and ``rate_limited`` for injected 429s).
+        minutely_headers: ``now -> headers`` for an injected 429 (from the rate limiter).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        faults: FaultQueue,
+        stats: SandboxStats,
+        minutely_headers: Callable[[], list[tuple[bytes, bytes]]],
+    ) -> None:
+        self.app = app
+        self.faults = faults
+        self.stats = stats
+        self.minutely_headers = minutely_headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer with the next matching fault, or pass the request on."""
+        if scope["type"] != "http" or not scope["path"].startswith("/api/v1/"):
+            await self.app(scope, receive, send)
+            return
+        fault = self.faults.take(scope["path"])
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        self.stats.incr("faults_injected")
+        if fault.kind == "status":
+            if fault.status == 503:
+                await send_response(send, 503, MAINTENANCE_HTML, content_type=HTML_CONTENT_TYPE)
+            else:
+                await send_response(send, 500, odata_error(SERVER_ERROR_MESSAGE))
+        elif fault.kind == "429":
+            self.stats.incr("rate_limited")
+            await send_response(send, 429, odata_error("API rate limit exceeded."),
+                                headers=self.minutely_headers())
+        elif fault.kind == "stall":
+            await asyncio.sleep(float(fault.seconds or 0))
+            await self.app(scope, receive, send)
+        elif fault.kind == "reset":
+            await self._reset(scope, receive, send)
+        else:
+            await self._truncate(scope, receive, send)
+
+    @staticmethod
+    async def _reset(scope: Scope, receive: Receive, send: Send) -> None:
+        transport = scope.get("sandbox.transport")
+        if transport is not None:
+            transport.abort()
+            # Let the server notice the lost connection so it does not answer a 500 itself.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(receive(), timeout=1.0)
+            return
+        # No transport available (another ASGI server): headers only, then close.
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b"", "more_body": True})
+
+    async def _truncate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        if start is None:
+            return
+        body = b"".join(chunks)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body[: len(body) // 2],
+                    "more_body": True})
+        # Returning with the response incomplete makes uvicorn close the connection.
+        transport = scope.get("sandbox.transport")
+        if transport is not None:
+            transport.close()
