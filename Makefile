@@ -25,16 +25,25 @@ $(STAMP): pyproject.toml
 
 meltano-install: $(MELTANO_STAMP)
 
-$(MELTANO_STAMP): $(STAMP) meltano.yml
+MELTANO_FILES := meltano.yml $(wildcard meltano/*.meltano.yml)
+DEMO_STAMP := .meltano/.installed-demo
+
+$(MELTANO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
 	@echo "==> meltano install (plugins into .meltano/)"
 	@$(BIN)/meltano install
-	@touch $(MELTANO_STAMP)
+	@mkdir -p .meltano && touch $(MELTANO_STAMP) $(DEMO_STAMP)
+
+# The demo needs only the tap, the admin utility and DuckDB (keeps a first `make demo` quick).
+$(DEMO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
+	@echo "==> meltano install tap-exactonline target-duckdb exactonline (into .meltano/)"
+	@$(BIN)/meltano install tap-exactonline target-duckdb exactonline
+	@mkdir -p .meltano && touch $(DEMO_STAMP)
 
 test: $(MELTANO_STAMP)
 	@echo "==> pytest"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(MELTANO_STAMP)
+demo: $(DEMO_STAMP)
 	@$(BIN)/python scripts/demo.py
 
 bench: $(MELTANO_STAMP)

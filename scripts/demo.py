@@ -1,0 +1,238 @@
+"""`make demo`: the main job on a local Exact Online sandbox, into output/exactonline.duckdb.
+
+Steps (each prints a ``==>`` progress line):
+
+1. read the ``demo`` environment's tap settings from Meltano (one source of truth: meltano.yml);
+2. start ``exactonline sandbox serve`` on a free loopback port with those throwaway
+   credentials; its data lives in ``output/sandbox.sqlite`` so that later runs continue the
+   same administration;
+3. on a second or later run, change the sandbox first (create, update and delete a few rows
+   through ``/_sandbox/mutate``), so that the incremental run has something to pick up;
+4. ``meltano --environment=demo run tap-exactonline target-duckdb`` with
+   ``TAP_EXACTONLINE_BASE_URL`` pointing at the sandbox (full log in output/demo-meltano.log);
+5. stop the sandbox and print the rows per table (before, now, received this run) and the
+   trial balance of the last closed month (scripts/demo_report.py).
+
+Every process it starts runs in its own process group and is stopped in a ``finally`` block,
+on success, failure, Ctrl-C or SIGTERM alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+from demo_report import print_report, table_counts
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "output"
+WAREHOUSE = OUTPUT / "exactonline.duckdb"
+SANDBOX_DB = OUTPUT / "sandbox.sqlite"
+MELTANO_LOG = OUTPUT / "demo-meltano.log"
+SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
+BIN = Path(sys.executable).parent
+
+SANDBOX_OPTIONS = {"seed": 42, "divisions": 2, "rows": 5000}
+# Changes applied before each later run: (stream, action, count) per accessible division.
+MUTATIONS = [
+    ("sales_invoices", "create", 2),
+    ("accounts", "update", 3),
+    ("items", "delete", 1),
+    ("general_journal_entries", "create", 1),
+]
+METRIC = re.compile(r"METRIC: (\{.*\})")
+
+
+def step(message: str) -> None:
+    """Print one progress line."""
+    print(f"==> {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    """Print a one-line error and exit 1."""
+    print(f"demo: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_group(proc: subprocess.Popen[Any]) -> None:
+    """Stop a process and everything in its process group (SIGTERM, then SIGKILL)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):  # children that outlived their parent
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def demo_settings() -> dict[str, Any]:
+    """The tap settings of Meltano's ``demo`` environment (secrets included: throwaway)."""
+    out = subprocess.run(
+        [str(BIN / "meltano"), "--environment=demo", "config", "--unsafe", "print",
+         "tap-exactonline"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    if out.returncode != 0:
+        fail(f"`meltano config print tap-exactonline` failed: {out.stderr.strip()[-500:]}")
+    return json.loads(out.stdout)
+
+
+@contextmanager
+def sandbox(settings: dict[str, Any]) -> Iterator[str]:
+    """Run ``exactonline sandbox serve`` for the duration of the block; yields its URL."""
+    port = free_port()
+    cmd = [
+        str(BIN / "exactonline"), "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--client-id", settings["client_id"], "--client-secret", settings["client_secret"],
+        "--refresh-token", settings["refresh_token"], "--db", str(SANDBOX_DB),
+        # Exact's 60 calls/minute, on a 1-second "minute": real headers, a quick demo.
+        "--minute-seconds", "1",
+    ]
+    for name, value in SANDBOX_OPTIONS.items():
+        cmd += [f"--{name}", str(value)]
+    url = f"http://127.0.0.1:{port}"
+    with SANDBOX_LOG.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if proc.poll() is not None:
+                    fail(f"the sandbox exited with code {proc.returncode}; see {SANDBOX_LOG}")
+                try:
+                    if requests.get(f"{url}/_sandbox/stats", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    fail(f"the sandbox did not answer within 180 s; see {SANDBOX_LOG}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            stop_group(proc)
+
+
+def mutate(url: str) -> list[str]:
+    """Apply :data:`MUTATIONS` in every accessible division; return one line per change kind."""
+    divisions = requests.get(f"{url}/_sandbox/divisions", timeout=30).json()["accessible"]
+    lines = []
+    for stream, action, count in MUTATIONS:
+        changed = 0
+        for division in divisions:
+            resp = requests.post(
+                f"{url}/_sandbox/mutate",
+                json={"division": division, "stream": stream, "action": action, "count": count},
+                timeout=60,
+            )
+            if not resp.ok:
+                fail(f"sandbox mutate {stream}/{action} failed ({resp.status_code}): {resp.text}")
+            changed += len(resp.json()["changed"])
+        lines.append(f"{action} {count} {stream} per division ({changed} sandbox rows changed)")
+    return lines
+
+
+def run_meltano(url: str) -> dict[str, int]:
+    """``meltano --environment=demo run tap-exactonline target-duckdb``; records per stream."""
+    env = {**os.environ, "TAP_EXACTONLINE_BASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    cmd = [str(BIN / "meltano"), "--environment=demo", "run", "tap-exactonline", "target-duckdb"]
+    received: dict[str, int] = {}
+    with MELTANO_LOG.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                _progress(line, received)
+            code = proc.wait()
+        finally:
+            stop_group(proc)
+    if code != 0:
+        tail = MELTANO_LOG.read_text(encoding="utf-8").splitlines()[-25:]
+        print("\n".join(tail), file=sys.stderr)
+        fail(f"meltano run failed with exit code {code}; full log: {MELTANO_LOG}")
+    return received
+
+
+def _progress(line: str, received: dict[str, int]) -> None:
+    """Print a progress line for each finished stream/division (singer-sdk record_count)."""
+    match = METRIC.search(line)
+    if not match:
+        return
+    try:
+        metric = json.loads(match.group(1).replace('\\"', '"'))
+    except json.JSONDecodeError:
+        return
+    if metric.get("metric") != "record_count":
+        return
+    tags = metric.get("tags", {})
+    stream = tags.get("stream", "?")
+    context = tags.get("context") or {}
+    division = context.get("division") or context.get("Division") or ""
+    value = int(metric.get("value", 0))
+    received[stream] = received.get(stream, 0) + value
+    where = f" division {division}" if division else ""
+    print(f"    {stream}{where}: {value} records", flush=True)
+
+
+def main() -> None:
+    """Run the demo; exit 0 on success, 1 with a one-line reason otherwise."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    started = time.monotonic()
+    OUTPUT.mkdir(exist_ok=True)
+    step("reading the demo environment from meltano.yml")
+    settings = demo_settings()
+    before = table_counts(WAREHOUSE)
+    later_run = bool(before) and SANDBOX_DB.exists()
+    # Each run starts a new sandbox process, whose OAuth server knows only the seed refresh
+    # token: forget the tokens the previous run stored.
+    store = Path(settings.get("token_store_path") or ROOT / ".meltano/exactonline/demo-token")
+    for path in (store, store.with_name(store.name + ".lock")):
+        path.unlink(missing_ok=True)
+
+    step(f"starting the Exact Online sandbox (seed {SANDBOX_OPTIONS['seed']}, "
+         f"{SANDBOX_OPTIONS['divisions']} divisions, {SANDBOX_OPTIONS['rows']} transaction "
+         f"lines each; data in {SANDBOX_DB.relative_to(ROOT)})")
+    with sandbox(settings) as url:
+        step(f"sandbox answers at {url}")
+        if later_run:
+            step("changing the sandbox's data since the last run")
+            for line in mutate(url):
+                print(f"    {line}", flush=True)
+        step("meltano --environment=demo run tap-exactonline target-duckdb "
+             f"({'incremental' if later_run else 'first full'} run; log: "
+             f"{MELTANO_LOG.relative_to(ROOT)})")
+        received = run_meltano(url)
+        step("stopping the sandbox")
+    print_report(WAREHOUSE, before, received)
+    step(f"done in {time.monotonic() - started:.0f} s; run `make demo` again for an "
+         "incremental run")
+
+
+if __name__ == "__main__":
+    main()
