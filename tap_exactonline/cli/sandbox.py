@@ -36,6 +36,25 @@ class _QuietFaults(logging.Filter):
         return not any(text in record.getMessage() for text in _FAULT_NOISE)
 
 
+def _server_class() -> type:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """uvicorn's server, but a SIGTERM/SIGINT after a graceful shutdown exits 0.
+
+        uvicorn re-raises the caught signal once it has shut down; the sandbox has already
+        closed its World (lifespan shutdown) by then, so a plain exit is the honest outcome.
+        """
+
+        def handle_exit(self, sig: int, frame: object) -> None:
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
+
+    return _Server
+
+
 @click.group(name="sandbox")
 def command() -> None:
     """Run the local Exact Online sandbox (API, OAuth, webhooks, control API)."""
@@ -100,12 +119,13 @@ def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level:
     click.echo(f"Exact Online sandbox on http://{shown_host}:{port} - {sandbox.describe()}",
                err=True)
     config = uvicorn.Config(sandbox, host=host, port=port, log_level=log_level,
-                            access_log=log_level in ("info", "debug"), lifespan="off",
+                            access_log=log_level in ("info", "debug"), lifespan="on",
                             http="h11", ws="none", timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     try:
         server.run()
     finally:
         sandbox.close()
     if not server.started:
         sys.exit(1)
+    click.echo("Exact Online sandbox stopped", err=True)

@@ -115,6 +115,7 @@ class Sandbox:
     def __init__(self, options: SandboxOptions,
                  world_factory: WorldFactory | None = None) -> None:
         self.options = options
+        self._closed = False
         self.clock = SandboxClock(options.minute_seconds)
         self.stats = SandboxStats()
         self.faults = FaultQueue()
@@ -174,12 +175,16 @@ class Sandbox:
             while message["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
                 message = await receive()
+            self.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
         await self.asgi(scope, receive, send)
 
     def close(self) -> None:
-        """Stop the webhook sender and close the World."""
+        """Stop the webhook sender and close the World (once; later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         self.webhooks.close()
         self.world.close()
 
