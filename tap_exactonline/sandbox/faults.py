@@ -10,7 +10,9 @@ Request body (JSON)::
 
 Answer: ``{"pending": [{"kind", "count", "status", "seconds", "path_contains"}, ...]}``
 (``GET /_sandbox/faults`` lists them too). Each pending fault applies to the next ``count``
-matching requests, oldest fault first, before the access-token check and the rate limits:
+matching ``/api/v1/...`` requests, oldest fault first, before the access-token check and the
+rate limits. The OAuth endpoints (``/api/oauth2/...``) are hit only by a fault whose
+``path_contains`` names them (e.g. ``"/api/oauth2/token"``). Kinds:
 
 * ``status``: 500 with Exact's OData error envelope ("A problem has occurred..."), or 503
   with an HTML maintenance page;
@@ -114,9 +116,17 @@ class FaultQueue:
         """The pending faults as JSON objects."""
         return [asdict(f) for f in self._pending]
 
-    def take(self, path: str) -> Fault | None:
-        """Use up one application of the first fault matching ``path``, if any."""
+    def take(self, path: str, *, explicit_only: bool = False) -> Fault | None:
+        """Use up one application of the first fault matching ``path``, if any.
+
+        Args:
+            path: Request path without query.
+            explicit_only: Only faults whose ``path_contains`` is set and matches (used for
+                ``/api/oauth2/...``, which faults reach only when aimed at it explicitly).
+        """
         for fault in self._pending:
+            if fault.path_contains is None and explicit_only:
+                continue
             if fault.path_contains is None or fault.path_contains in path:
                 fault.count -= 1
                 if fault.count <= 0:
@@ -149,10 +159,13 @@ class FaultMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer with the next matching fault, or pass the request on."""
-        if scope["type"] != "http" or not scope["path"].startswith("/api/v1/"):
-            await self.app(scope, receive, send)
-            return
-        fault = self.faults.take(scope["path"])
+        path = scope["path"] if scope["type"] == "http" else ""
+        if path.startswith("/api/v1/"):
+            fault = self.faults.take(path)
+        elif path.startswith("/api/oauth2/"):
+            fault = self.faults.take(path, explicit_only=True)
+        else:
+            fault = None
         if fault is None:
             await self.app(scope, receive, send)
             return

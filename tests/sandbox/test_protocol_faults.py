@@ -13,6 +13,7 @@ from tests.sandbox.protocol_support import (
     DIV_B,
     access_token,
     api,
+    refresh,
     start,
     subscriptions_path,
 )
@@ -122,6 +123,17 @@ def test_path_contains_and_pending_and_clear(sb: SandboxProcess, token: str) -> 
     bad = requests.post(f"{sb.url}/_sandbox/faults", json={"kind": "explode"}, timeout=10)
     assert bad.status_code == 400
     assert "kind must be one of" in bad.json()["error"]
+
+
+def test_token_endpoint_only_hit_when_aimed_at(sb: SandboxProcess, token: str) -> None:
+    sb.faults({"kind": "status", "status": 503, "count": 1})
+    minted = requests.post(f"{sb.url}/_sandbox/oauth/refresh-token",
+                           json={"reset_refresh_interval": True}, timeout=10).json()
+    ok = refresh(sb, minted["refresh_token"])
+    assert ok.status_code == 200  # an untargeted fault does not touch OAuth
+    assert sb.faults({"clear": True}) == {"pending": []}
+    sb.faults({"kind": "status", "status": 500, "count": 1, "path_contains": "/api/oauth2/token"})
+    assert refresh(sb, ok.json()["refresh_token"]).status_code == 500
 
 
 def test_stats_count_calls_faults_and_reset(sb: SandboxProcess, token: str) -> None:
