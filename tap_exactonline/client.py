@@ -289,9 +289,9 @@ class ExactOnlineStream(RESTStream):
 
     @cached_property
     def selected_fields(self) -> list[str]:
-        """Selected schema properties, in schema order (always including automatic ones)."""
+        """Selected catalog properties, in schema order (always including automatic ones)."""
         names = []
-        for name in self.schema["properties"]:
+        for name in self.effective_schema["properties"]:
             if self.mask.get(("properties", name), True):
                 names.append(name)
         for key in (*self.primary_keys, self.replication_key):
@@ -308,7 +308,9 @@ class ExactOnlineStream(RESTStream):
     def plan(self) -> tuple[tuple[str, t.Any], ...]:
         """Record conversion plan for the selected fields (see odata.build_plan)."""
         if self._plan_cache is None:
-            self._plan_cache = odata.build_plan(self.schema["properties"], self.selected_fields)
+            self._plan_cache = odata.build_plan(
+                self.effective_schema["properties"], self.selected_fields
+            )
         return self._plan_cache
 
     def division_of(self, context: Context | None) -> int:

@@ -150,9 +150,11 @@ class CatalogStream(ExactOnlineStream):
 
     @property
     def extra_fields(self) -> frozenset[str]:  # type: ignore[override]
-        """Schema fields Exact's endpoint does not have (e.g. ``Division`` of Currencies)."""
-        known = reference_entities()[self.spec.reference]["fields"]
-        return frozenset(name for name in self.schema["properties"] if name not in known)
+        """Fields the tap adds that Exact's endpoint lacks (``Division`` of Currencies, ...)."""
+        extra = {name for name in TAP_FIELDS if name in self.schema["properties"]}
+        if "Division" not in reference_entities()[self.spec.reference]["fields"]:
+            extra.add("Division")
+        return frozenset(extra)
 
 
 class SyncStream(CatalogStream):
