@@ -175,9 +175,11 @@ class RateLimiter:
         if division is None:
             return
         with self._lock:
+            self._release_unanswered()
             now = self._time()
             budget = self._budgets.setdefault(division, _DivisionBudget())
             slot, reason = self._reserve(division, budget, now)
+            self._thread.pending = division
         self._thread.started = slot
         self._wait(division, slot - now, reason)
 
@@ -196,7 +198,9 @@ class RateLimiter:
         lowered = _lower(headers)
         with self._lock:
             budget = self._budgets.setdefault(division, _DivisionBudget())
-            budget.in_flight = max(0, budget.in_flight - 1)
+            if getattr(self._thread, "pending", None) == division:
+                self._thread.pending = None
+                budget.in_flight = max(0, budget.in_flight - 1)
             if status != 429:
                 budget.refused_in_a_row = 0
             self._absorb(budget, lowered, self._time())
@@ -253,6 +257,18 @@ class RateLimiter:
             }
 
     # -- internals (called with the lock held) -------------------------------------------------
+    def _release_unanswered(self) -> None:
+        """Forget this thread's previous call if no response came (connection reset, timeout).
+
+        A thread sends one call at a time, so a new call means the previous one is over.
+        """
+        pending = getattr(self._thread, "pending", None)
+        if pending is not None:
+            budget = self._budgets.get(pending)
+            if budget is not None:
+                budget.in_flight = max(0, budget.in_flight - 1)
+            self._thread.pending = None
+
     def _offset(self) -> float:
         """Best estimate of server clock minus local clock, seconds (0 unless shown else)."""
         return min(max(0.0, self._offset_low), self._offset_high)

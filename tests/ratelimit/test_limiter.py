@@ -242,3 +242,18 @@ def test_threads_sharing_a_division_stay_within_the_limit():
     assert len(server.calls) == 60
     assert max(server.calls_per_window(1)) <= 6
     assert server.rate_limited <= 1
+
+
+def test_calls_without_a_response_do_not_shrink_later_minutes():
+    """A connection reset gives no headers; the thread's next call releases the booking."""
+    clock = FakeClock(now=1_700_000_040.0)
+    server = SimulatedExact(clock, minutely_limit=10)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    drive(limiter, server, 1, 2)
+    for _ in range(20):  # 20 calls lost on the wire (counted as used: maybe they arrived)
+        limiter.before_request(1)
+        clock.now += 0.01
+    drive(limiter, server, 1, 40, latency=0.01)
+    assert server.rate_limited == 0
+    windows = server.calls_per_window(1)
+    assert windows[1:-1] == [10] * (len(windows) - 2)
