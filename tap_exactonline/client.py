@@ -21,10 +21,11 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import quote
 
+import backoff
 import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
@@ -376,6 +377,10 @@ class ExactOnlineStream(RESTStream):
             raise RetriableAPIError(
                 f"{self.name}: division {division}: unreadable response body ({exc})", response
             ) from None
+
+    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        """Exponential waits 1, 2, 4, ... 60 s (jitter added by the SDK)."""
+        return backoff.expo(base=2, factor=1, max_value=60)  # type: ignore[no-any-return]
 
     def backoff_max_tries(self) -> int:
         """Attempts for 5xx, resets, timeouts and bad bodies before the run fails."""

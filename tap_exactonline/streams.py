@@ -21,13 +21,16 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from tap_exactonline import odata
+from singer_sdk import SchemaDirectory, StreamSchema
+
+from tap_exactonline import odata, schemas
 from tap_exactonline.client import ExactOnlineStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
+_SCHEMAS = SchemaDirectory(schemas)
 
 
 @dataclass(frozen=True)
@@ -286,7 +289,7 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
         "endpoint": spec.endpoint,
         "primary_keys": ("Division", spec.key),
         "page_size": spec.page_size,
-        "schema_filepath": SCHEMAS_DIR / f"{spec.name}.json",
+        "schema": StreamSchema(_SCHEMAS),
     }
     return type(_class_name(spec.name), (base,), attrs)
 
