@@ -1,0 +1,245 @@
+"""The sandbox's endpoint registry: Exact endpoint -> reference entity, view, paging, stream.
+
+Families (fact sheet §4-6, CONTRACTS §1):
+
+* ``sync``: key ``Timestamp`` (rowversion), 1000 rows/page, ``$filter`` on Timestamp only,
+  ``__next`` with ``$skiptoken=<last Timestamp>L``;
+* ``bulk``: entity key, 1000 rows/page, ``$select`` mandatory;
+* ``standard``: entity key, 60 rows/page, ``$skiptoken=guid'<last key>'`` in key order.
+
+The field list of every endpoint is its entry in ``tap_exactonline/reference/exact_entities.json``
+(every field on every row); where the values come from is :mod:`.views`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from tap_exactonline.sandbox import views as v
+
+
+@cache
+def reference() -> dict[str, dict]:
+    """``exact_entities.json`` (field lists with Edm types)."""
+    text = resources.files("tap_exactonline.reference").joinpath("exact_entities.json").read_text()
+    return json.loads(text)
+
+
+@cache
+def sync_bulk_flags() -> dict[str, dict]:
+    """``exact_sync_bulk_endpoints.json`` (select_star_rejected_per_docs, EntityType codes)."""
+    text = resources.files("tap_exactonline.reference").joinpath(
+        "exact_sync_bulk_endpoints.json").read_text()
+    return json.loads(text)
+
+
+@dataclass(frozen=True, eq=False)
+class Endpoint:
+    """One served Exact endpoint.
+
+    Attributes:
+        path: Path under ``/api/v1/{division}/`` (``sync/Financial/TransactionLines``).
+        ref: Entry in exact_entities.json giving the field list and Edm types.
+        family: ``sync`` | ``bulk`` | ``standard``.
+        view: Where the values come from.
+        key: Entity key field (``ID``, ``EntryID``, ``Code``...); for sync the row's ``ID``.
+        key_kind: ``guid`` | ``int`` | ``string`` (literal form in URIs and skiptokens).
+        where: Extra SQL condition on the view's rows (``None`` = every row).
+        type_name: ``__metadata.type``.
+        stream: Tap stream served by this endpoint (CONTRACTS §1), if any.
+        division_scoped: False for system/Divisions (lists all accessible divisions).
+    """
+
+    path: str
+    ref: str
+    family: str
+    view: v.View
+    key: str
+    type_name: str
+    key_kind: str = "guid"
+    where: str | None = None
+    stream: str | None = None
+    division_scoped: bool = True
+    overrides: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def page_size(self) -> int:
+        """Rows per page: 1000 for sync and bulk, 60 for standard endpoints (fact sheet §4)."""
+        return 60 if self.family == "standard" else 1000
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """Exact field -> Edm type, in reference order."""
+        return reference()[self.ref]["fields"]
+
+    @property
+    def select_star_rejected(self) -> bool:
+        """Exact documents that this sync endpoint refuses ``$select=*``."""
+        flags = sync_bulk_flags()["sync_endpoints"].get(self.path, {})
+        return bool(flags.get("select_star_rejected_per_docs"))
+
+    def expression(self, field: str) -> str | None:
+        """SQL expression for a field's raw value, None when the view leaves it unset."""
+        for name, expr in self.overrides:
+            if name == field:
+                return expr
+        return self.view.fields.get(field)
+
+
+M = "Exact.Web.Api.Models."
+LINES = "t.LineNumber > 0 AND t.is_vat = 0"
+NEG = (("AmountDC", "-t.AmountDC"), ("AmountFC", "-t.AmountDC"),
+       ("VATAmountDC", "-t.AmountVAT"), ("VATAmountFC", "-t.AmountVAT"),
+       ("VATBaseAmountDC", "-t.VATBase"), ("VATBaseAmountFC", "-t.VATBase"))
+TL_KIND = "t.etype = {0}"
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    # -- sync ---------------------------------------------------------------------------------
+    Endpoint("sync/Financial/TransactionLines", "sync_Financial_TransactionLines", "sync",
+             v.TRANSACTION_LINES, "ID", M + "Sync.Financial.TransactionLine",
+             stream="transaction_lines"),
+    Endpoint("sync/Financial/GLAccounts", "sync_Financial_GLAccounts", "sync", v.GL_ACCOUNTS,
+             "ID", M + "Sync.Financial.GLAccount", stream="gl_accounts"),
+    Endpoint("sync/Financial/GLClassifications", "sync_Financial_GLClassifications", "sync",
+             v.GL_CLASSIFICATIONS, "ID", M + "Sync.Financial.GLClassification",
+             stream="gl_classifications"),
+    Endpoint("sync/SalesInvoice/SalesInvoices", "sync_SalesInvoice_SalesInvoices", "sync",
+             v.SALES_INVOICE_ROWS, "ID", M + "Sync.SalesInvoice.SalesInvoice",
+             stream="sales_invoices"),
+    Endpoint("sync/SalesOrder/SalesOrderHeaders", "sync_SalesOrder_SalesOrderHeaders", "sync",
+             v.SALES_ORDERS, "ID", M + "Sync.SalesOrder.SalesOrderHeader", stream="sales_orders"),
+    Endpoint("sync/SalesOrder/SalesOrderLines", "sync_SalesOrder_SalesOrderLines", "sync",
+             v.SALES_ORDER_LINES, "ID", M + "Sync.SalesOrder.SalesOrderLine",
+             stream="sales_order_lines"),
+    Endpoint("sync/PurchaseOrder/PurchaseOrders", "sync_PurchaseOrder_PurchaseOrders", "sync",
+             v.PURCHASE_ORDER_LINES, "ID", M + "Sync.PurchaseOrder.PurchaseOrder",
+             stream="purchase_orders"),
+    Endpoint("sync/CRM/Accounts", "sync_CRM_Accounts", "sync", v.ACCOUNTS, "ID",
+             M + "Sync.CRM.Account", stream="accounts"),
+    Endpoint("sync/CRM/Contacts", "sync_CRM_Contacts", "sync", v.CONTACTS, "ID",
+             M + "Sync.CRM.Contact", stream="contacts"),
+    Endpoint("sync/Logistics/Items", "sync_Logistics_Items", "sync", v.ITEMS, "ID",
+             M + "Sync.Logistics.Item", stream="items"),
+    Endpoint("sync/Project/Projects", "sync_Project_Projects", "sync", v.PROJECTS, "ID",
+             M + "Sync.Project.Project", stream="projects"),
+    Endpoint("sync/Project/TimeCostTransactions", "sync_Project_TimeCostTransactions", "sync",
+             v.TIME_COST_TRANSACTIONS, "ID", M + "Sync.Project.TimeCostTransaction",
+             stream="time_cost_transactions"),
+    Endpoint("sync/Payroll/Employees", "sync_Payroll_Employees", "sync", v.EMPLOYEES, "ID",
+             M + "Sync.Payroll.Employee", stream="employees"),
+    Endpoint("sync/Deleted", "sync_Deleted", "sync", v.DELETED, "ID", M + "Sync.Deleted",
+             stream="deleted"),
+    # -- bulk ---------------------------------------------------------------------------------
+    Endpoint("bulk/Cashflow/Payments", "bulk_Cashflow_Payments", "bulk", v.CASHFLOW, "ID",
+             M + "Cashflow.Payment", where="t.kind = 'P'", stream="payments"),
+    Endpoint("bulk/Cashflow/Receivables", "bulk_Cashflow_Receivables", "bulk", v.CASHFLOW, "ID",
+             M + "Cashflow.Receivable", where="t.kind = 'R'", stream="receivables"),
+    Endpoint("bulk/Financial/TransactionLines", "bulk_Financial_TransactionLines", "bulk",
+             v.TRANSACTION_LINES, "ID", M + "Financial.TransactionLine"),
+    Endpoint("bulk/CRM/Accounts", "bulk_CRM_Accounts", "bulk", v.ACCOUNTS, "ID", M + "Account"),
+    Endpoint("bulk/Financial/GLAccounts", "bulk_Financial_GLAccounts", "bulk", v.GL_ACCOUNTS,
+             "ID", M + "GLAccount"),
+    # -- standard: entries and lines (views over the same transaction lines) --------------------
+    Endpoint("salesentry/SalesEntries", "SalesEntries", "standard", v.ENTRIES, "EntryID",
+             M + "SalesEntry", where="t.Type = 20", stream="sales_entries"),
+    Endpoint("salesentry/SalesEntryLines", "SalesEntryLines", "standard", v.TRANSACTION_LINES,
+             "ID", M + "SalesEntryLine", where=f"{LINES} AND " + TL_KIND.format(20),
+             stream="sales_entry_lines", overrides=NEG),
+    Endpoint("purchaseentry/PurchaseEntries", "PurchaseEntries", "standard", v.ENTRIES,
+             "EntryID", M + "PurchaseEntry", where="t.Type = 30", stream="purchase_entries"),
+    Endpoint("purchaseentry/PurchaseEntryLines", "PurchaseEntryLines", "standard",
+             v.TRANSACTION_LINES, "ID", M + "PurchaseEntryLine",
+             where=f"{LINES} AND " + TL_KIND.format(30), stream="purchase_entry_lines"),
+    Endpoint("generaljournalentry/GeneralJournalEntries", "GeneralJournalEntries", "standard",
+             v.ENTRIES, "EntryID", M + "GeneralJournalEntry", where="t.Type = 90",
+             stream="general_journal_entries"),
+    Endpoint("generaljournalentry/GeneralJournalEntryLines", "GeneralJournalEntryLines",
+             "standard", v.TRANSACTION_LINES, "ID", M + "GeneralJournalEntryLine",
+             where=f"{LINES} AND " + TL_KIND.format(90), stream="general_journal_entry_lines"),
+    Endpoint("financialtransaction/BankEntries", "BankEntries", "standard", v.ENTRIES,
+             "EntryID", M + "BankEntry", where="t.Type = 40", stream="bank_entries"),
+    Endpoint("financialtransaction/BankEntryLines", "BankEntryLines", "standard",
+             v.TRANSACTION_LINES, "ID", M + "BankEntryLine",
+             where=f"{LINES} AND " + TL_KIND.format(40), stream="bank_entry_lines"),
+    Endpoint("financialtransaction/TransactionLines", "TransactionLines", "standard",
+             v.TRANSACTION_LINES, "ID", M + "TransactionLine"),
+    Endpoint("financialtransaction/Transactions", "Transactions", "standard", v.ENTRIES,
+             "EntryID", M + "Transaction"),
+    Endpoint("purchase/PurchaseInvoices", "PurchaseInvoices", "standard", v.ENTRIES, "ID",
+             M + "Purchase.PurchaseInvoice", where="t.Type = 30", stream="purchase_invoices",
+             overrides=(("Type", "8030"), ("Status", "CASE t.Status WHEN 50 THEN 30 ELSE 10 END"),
+                        ("Journal", "j.Code"), ("Remarks", "t.Description"))),
+    Endpoint("purchase/PurchaseInvoiceLines", "PurchaseInvoiceLines", "standard",
+             v.TRANSACTION_LINES, "ID", M + "Purchase.PurchaseInvoiceLine",
+             where=f"{LINES} AND " + TL_KIND.format(30), stream="purchase_invoice_lines",
+             overrides=(("InvoiceID", "e.PurchaseInvoiceID"), ("Amount", "t.AmountDC"),
+                        ("VATAmount", "t.AmountVAT"), ("InvoiceType", "8030"),
+                        ("UnitPrice", "round(t.AmountDC / t.Quantity, 2)"),
+                        ("NetPrice", "round(t.AmountDC / t.Quantity, 2)"),
+                        ("Currency", "'EUR'"), ("Modified", "e.Modified"), ("Rebill", "0"),
+                        ("CostCenter", "cc.Code"), ("CostUnit", "cu.Code"))),
+    # -- standard: master data and documents -----------------------------------------------------
+    Endpoint("crm/Accounts", "Accounts", "standard", v.ACCOUNTS, "ID", M + "Account"),
+    Endpoint("crm/Contacts", "Contacts", "standard", v.CONTACTS, "ID", M + "Contact"),
+    Endpoint("financial/GLAccounts", "GLAccounts", "standard", v.GL_ACCOUNTS, "ID",
+             M + "GLAccount"),
+    Endpoint("financial/GLClassifications", "GLClassifications", "standard",
+             v.GL_CLASSIFICATIONS, "ID", M + "GLClassification"),
+    Endpoint("salesinvoice/SalesInvoices", "SalesInvoices", "standard", v.SALES_INVOICES,
+             "InvoiceID", M + "SalesInvoice"),
+    Endpoint("salesinvoice/SalesInvoiceLines", "SalesInvoiceLines", "standard",
+             v.SALES_INVOICE_ROWS, "ID", M + "SalesInvoiceLine", where="t.LineNumber > 0"),
+    Endpoint("salesorder/SalesOrders", "SalesOrders", "standard", v.SALES_ORDERS, "OrderID",
+             M + "SalesOrder"),
+    Endpoint("salesorder/SalesOrderLines", "SalesOrderLines", "standard", v.SALES_ORDER_LINES,
+             "ID", M + "SalesOrderLine"),
+    Endpoint("purchaseorder/PurchaseOrderLines", "PurchaseOrderLines", "standard",
+             v.PURCHASE_ORDER_LINES, "ID", M + "PurchaseOrderLine"),
+    Endpoint("logistics/Items", "Items", "standard", v.ITEMS, "ID", M + "Item"),
+    Endpoint("payroll/Employees", "Employees", "standard", v.EMPLOYEES, "ID", M + "Employee"),
+    Endpoint("project/Projects", "Projects", "standard", v.PROJECTS, "ID", M + "Project"),
+    Endpoint("project/TimeTransactions", "TimeTransactions", "standard",
+             v.TIME_COST_TRANSACTIONS, "ID", M + "TimeTransaction", where="t.Type = 1"),
+    Endpoint("cashflow/Payments", "Payments", "standard", v.CASHFLOW, "ID", M + "Payment",
+             where="t.kind = 'P'"),
+    Endpoint("cashflow/Receivables", "Receivables", "standard", v.CASHFLOW, "ID",
+             M + "Receivable", where="t.kind = 'R'"),
+    # -- full-table reference data ---------------------------------------------------------------
+    Endpoint("financial/Journals", "Journals", "standard", v.JOURNALS, "ID", M + "Journal",
+             stream="journals"),
+    Endpoint("hrm/Costcenters", "CostCenters", "standard", v.COST_CENTERS, "ID",
+             M + "HRM.Costcenter", stream="cost_centers"),
+    Endpoint("hrm/Costunits", "CostUnits", "standard", v.COST_UNITS, "ID", M + "HRM.Costunit",
+             stream="cost_units"),
+    Endpoint("system/Divisions", "Divisions", "standard", v.DIVISIONS, "Code",
+             M + "System.Division", key_kind="int", stream="divisions", division_scoped=False),
+    Endpoint("vat/VATCodes", "VATCodes", "standard", v.VAT_CODES, "ID", M + "VAT.VATCode",
+             stream="vat_codes"),
+    Endpoint("general/Currencies", "Currencies", "standard", v.CURRENCIES, "Code",
+             M + "General.Currency", key_kind="string", stream="currencies"),
+)
+
+BY_PATH: dict[str, Endpoint] = {ep.path.lower(): ep for ep in ENDPOINTS}
+BY_STREAM: dict[str, Endpoint] = {ep.stream: ep for ep in ENDPOINTS if ep.stream}
+
+# Tap stream -> sync/Deleted EntityType code (CONTRACTS §1; fact sheet §5).
+ENTITY_TYPES = {
+    "transaction_lines": 1, "accounts": 2, "contacts": 5, "gl_accounts": 7, "items": 9,
+    "sales_invoices": 13, "time_cost_transactions": 14, "gl_classifications": 18,
+    "projects": 21, "purchase_orders": 22, "sales_orders": 32, "sales_order_lines": 33,
+    "employees": 42,
+}
+
+# SyncTimestamp endPoint values (fact sheet §5) that the sandbox serves.
+SYNC_TIMESTAMP_ENDPOINTS = {
+    "TransactionLines", "PurchaseOrders", "Projects", "TimeCostTransactions", "SalesInvoices",
+    "SalesOrderHeaders", "SalesOrderLines",
+}
+
+
+def lookup(path: str) -> Endpoint | None:
+    """The endpoint for a path under ``/api/v1/{division}/`` (Exact paths are case-insensitive)."""
+    return BY_PATH.get(path.strip("/").lower())

@@ -1,0 +1,406 @@
+"""Deterministic accounting data for one division, written straight into SQLite.
+
+Same ``seed`` and division -> the same rows, byte for byte; different divisions differ. The data
+is consistent as accounting:
+
+* a GL classification hierarchy with a Dutch-style chart of GL accounts under it;
+* customers and suppliers (Accounts with IsSales / IsSupplier and Status), contacts, items,
+  employees, projects with time and cost transactions, sales and purchase orders;
+* journal entries of four kinds (sales 20, purchase 30, bank 40, general journal 90); every
+  entry's transaction lines balance (sum of AmountDC = 0). LineNumber 0 is the entry's total
+  line (receivables / payables / bank account); general journal entries number their lines
+  from 0 without a total line. VAT goes to its own line (``is_vat``);
+* every sales entry comes from a sales invoice whose line amounts add up to the header;
+  receivables (sales) and payments (purchase) link to their entries; bank entries settle them.
+
+``rows`` is the exact number of transaction lines per division; other tables scale with it.
+Rows stream into SQLite in batches; nothing is held as Python objects beyond a batch.
+
+Timestamps: every sync row gets ``Timestamp = utc_ms(Modified) * 32 + LineNumber``. Event times
+are unique per table and offset per table (``ms % 16``), so Timestamps are unique per division,
+increase with Modified, and :func:`sync_timestamp_for` can map a moment to a Timestamp.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from tap_exactonline.sandbox import schema
+from tap_exactonline.sandbox.odata import date_ms, wall_ms
+
+DAY = 86_400_000
+T_SETUP = int(datetime(2023, 12, 1, tzinfo=timezone.utc).timestamp() * 1000)
+T_START = int(datetime(2024, 1, 2, tzinfo=timezone.utc).timestamp() * 1000)
+T_END = int(datetime(2025, 12, 20, tzinfo=timezone.utc).timestamp() * 1000)
+BATCH = 20_000
+
+SLOTS = {"glclass": 0, "glacc": 1, "account": 2, "contact": 3, "item": 4, "employee": 5,
+         "project": 6, "tct": 7, "tl": 8, "sinv": 9, "sorder": 10, "soline": 11, "poline": 12}
+
+# (code, description, balance side, balance type W=P&L B=balance sheet, type, parent class code)
+CLASSES = [
+    ("B", "Balance sheet", None, None), ("W", "Profit and loss", None, None),
+    ("B0", "Fixed assets", "D", "B"), ("B1", "Current assets", "D", "B"),
+    ("B2", "Liabilities", "C", "B"), ("B3", "Equity", "C", "B"),
+    ("W4", "Operating expenses", "D", "W"), ("W7", "Cost of sales", "D", "W"),
+    ("W8", "Revenue", "C", "W"), ("W9", "Financial income and expenses", "D", "W"),
+]
+GL = [  # code, description, side, balance type, Exact GL type, type description, class
+    ("0200", "Inventory and equipment", "D", "B", 30, "Fixed assets", "B0"),
+    ("0210", "Accumulated depreciation equipment", "C", "B", 30, "Fixed assets", "B0"),
+    ("1000", "Cash", "D", "B", 10, "Cash", "B1"),
+    ("1100", "Bank", "D", "B", 12, "Bank", "B1"),
+    ("1300", "Accounts receivable", "D", "B", 20, "Accounts receivable", "B1"),
+    ("1500", "VAT payable", "C", "B", 50, "VAT", "B2"),
+    ("1520", "VAT receivable", "D", "B", 50, "VAT", "B1"),
+    ("1600", "Accounts payable", "C", "B", 22, "Accounts payable", "B2"),
+    ("1800", "Accrued liabilities", "C", "B", 32, "Current liabilities", "B2"),
+    ("1900", "Wages payable", "C", "B", 32, "Current liabilities", "B2"),
+    ("2000", "Suspense account", "D", "B", 90, "General", "B1"),
+    ("0500", "Share capital", "C", "B", 40, "Equity", "B3"),
+    ("4000", "Wages and salaries", "D", "W", 110, "Costs", "W4"),
+    ("4100", "Rent", "D", "W", 110, "Costs", "W4"),
+    ("4200", "Energy", "D", "W", 110, "Costs", "W4"),
+    ("4300", "Office supplies", "D", "W", 110, "Costs", "W4"),
+    ("4400", "Travel expenses", "D", "W", 110, "Costs", "W4"),
+    ("4500", "Marketing", "D", "W", 110, "Costs", "W4"),
+    ("4600", "IT and software", "D", "W", 110, "Costs", "W4"),
+    ("4700", "Insurance", "D", "W", 110, "Costs", "W4"),
+    ("4800", "Depreciation", "D", "W", 110, "Costs", "W4"),
+    ("4950", "Bank charges", "D", "W", 110, "Costs", "W9"),
+    ("7000", "Cost of goods sold", "D", "W", 111, "Cost of goods", "W7"),
+    ("7100", "Subcontracting", "D", "W", 111, "Cost of goods", "W7"),
+    ("8000", "Revenue goods", "C", "W", 111, "Revenue", "W8"),
+    ("8100", "Revenue services", "C", "W", 111, "Revenue", "W8"),
+    ("8200", "Revenue hours", "C", "W", 111, "Revenue", "W8"),
+    ("8900", "Other income", "C", "W", 111, "Revenue", "W8"),
+]
+VATS = [("0", "VAT 0%", 0.0), ("1", "VAT 9% incl. low rate", 0.09), ("2", "VAT 21%", 0.21),
+        ("5", "VAT reverse charge", 0.0)]
+VAT_WEIGHTS = [1, 2, 12, 1]
+EXPENSE_GL = ["4100", "4200", "4300", "4400", "4500", "4600", "4700", "7000", "7100"]
+CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Eindhoven", "Delft", "Houten", "Zwolle",
+          "Groningen", "Antwerpen", "Gent", "Breda", "Arnhem", "Leiden", "Haarlem"]
+FIRST = ["Anna", "Bram", "Chloe", "Daan", "Emma", "Finn", "Julia", "Lars", "Mila", "Noah",
+         "Sara", "Sem", "Tess", "Thijs", "Eva", "Luuk", "Fleur", "Jesse", "Lotte", "Ruben"]
+LAST = ["de Jong", "Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer",
+        "de Boer", "Mulder", "Bos", "Vos", "Peters", "Hendriks", "Dekker", "Brouwer"]
+WORDS = ["Alpha", "Noord", "Zuid", "Delta", "Polder", "Tulip", "Canal", "Dune", "Orange",
+         "Windmill", "Harbor", "Meadow", "Bridge", "Lighthouse", "Clog", "Dike"]
+FORMS = ["B.V.", "N.V.", "VOF", "Holding B.V.", "& Zn.", "Groep"]
+GOODS = ["Oak beam", "Pine plank", "Steel bracket", "Copper pipe", "LED panel", "Desk chair",
+         "Laptop stand", "Cable set", "Paint 5L", "Tile box", "Glass pane", "Door handle"]
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    """``value`` limited to ``[low, high]``."""
+    return max(low, min(high, value))
+
+
+class Ids:
+    """Deterministic lowercase GUIDs from a seeded generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.bits = rng.getrandbits
+
+    def __call__(self) -> str:
+        """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``."""
+        n = self.bits(128)
+        return (f"{n >> 96:08x}-{(n >> 80) & 0xFFFF:04x}-4{(n >> 68) & 0xFFF:03x}-"
+                f"{8 | ((n >> 64) & 3):x}{(n >> 52) & 0xFFF:03x}-{n & 0xFFFFFFFFFFFF:012x}")
+
+
+def event_times(table: str, start: int, end: int, count: int, rng: random.Random
+                ) -> Iterator[int]:
+    """``count`` strictly increasing UTC-ms event times in ``[start, end)`` for ``table``."""
+    slot = SLOTS[table]
+    step = max(32, (end - start) // max(count, 1))
+    for k in range(count):
+        base = start + k * step + rng.randrange(0, step - 16)
+        yield (base // 16) * 16 + slot
+
+
+def timestamp(utc_ms: int, line: int = 0) -> int:
+    """The rowversion of a generated sync row (see the module docstring)."""
+    return utc_ms * 32 + line
+
+
+def sync_timestamp_for(utc_ms: int) -> int:
+    """Largest Timestamp a row modified before ``utc_ms`` can have (SyncTimestamp answer)."""
+    return utc_ms * 32 - 1
+
+
+def day_of(wall: int) -> int:
+    """Midnight (as /Date()/ ms) of the wall-clock day of ``wall``."""
+    return wall - wall % DAY
+
+
+class Writer:
+    """Batched inserts with explicit rowids, continuing after the rows already stored."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.buffers: dict[str, list[tuple]] = {}
+        self.next_rid: dict[str, int] = {}
+        self.sql: dict[str, str] = {}
+
+    def rid(self, table: str) -> int:
+        """Reserve the next rowid of ``table``."""
+        if table not in self.next_rid:
+            sql = f"SELECT coalesce(max(rid), 0) FROM {table}"  # noqa: S608
+            row = self.conn.execute(sql).fetchone()
+            self.next_rid[table] = row[0] + 1
+            cols = schema.columns(table)
+            self.sql[table] = (f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608
+                               f"VALUES ({', '.join('?' * len(cols))})")
+        value = self.next_rid[table]
+        self.next_rid[table] = value + 1
+        return value
+
+    def add(self, table: str, row: tuple) -> None:
+        """Queue one row (a full tuple in column order, rid first)."""
+        buf = self.buffers.setdefault(table, [])
+        buf.append(row)
+        if len(buf) >= BATCH:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        """Write queued rows."""
+        for name in [table] if table else list(self.buffers):
+            buf = self.buffers.get(name)
+            if buf:
+                self.conn.executemany(self.sql[name], buf)
+                buf.clear()
+
+
+class DivisionGenerator:
+    """Generates every table of one division (see module docstring)."""
+
+    def __init__(self, conn: sqlite3.Connection, division: int, seed: int, rows: int,
+                 description: str) -> None:
+        self.w = Writer(conn)
+        self.d = division
+        self.rows = rows
+        self.description = description
+        self.rng = random.Random(f"exactonline-sandbox:{seed}:{division}")  # noqa: S311
+        self.guid = Ids(self.rng)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def stamp(self, utc: int, back_days: float = 0) -> tuple[int, int]:
+        """(Created, Modified) wall-clock ms for an event at ``utc``."""
+        created = utc - int(self.rng.random() * back_days * DAY)
+        return wall_ms(created), wall_ms(utc)
+
+    def money(self, low: float, high: float) -> int:
+        """Random amount in cents."""
+        return int(self.rng.uniform(low, high) * 100)
+
+    # -- reference data ---------------------------------------------------------------------------
+    def reference(self) -> None:
+        """GL classifications and accounts, cost centers/units, VAT codes, journals."""
+        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        created, modified = wall_ms(T_SETUP - 30 * DAY), wall_ms(T_SETUP - 30 * DAY)
+        cls_rid: dict[str, int] = {}
+        cls_id: dict[str, str] = {}
+        times = event_times("glclass", T_SETUP - 20 * DAY, T_SETUP - 10 * DAY, len(CLASSES), rng)
+        for (code, desc, balance, parent), utc in zip(CLASSES, times, strict=False):
+            rid = w.rid("glclass")
+            cls_rid[code], cls_id[code] = rid, guid()
+            c, m = self.stamp(utc, 5)
+            w.add("glclass", (rid, d, cls_id[code], timestamp(utc), code, desc, desc,
+                              cls_id.get(parent) if parent else None, balance,
+                              int(parent is None), c, m))
+        self.gl: dict[str, int] = {}
+        times = event_times("glacc", T_SETUP - 10 * DAY, T_SETUP, len(GL), rng)
+        for (code, desc, side, btype, gtype, tdesc, cls), utc in zip(GL, times, strict=False):
+            rid = w.rid("glacc")
+            self.gl[code] = rid
+            c, m = self.stamp(utc, 5)
+            vat = "2" if code.startswith("8") else None
+            w.add("glacc", (rid, d, guid(), timestamp(utc), code, desc, desc.upper()[:10],
+                            side, btype, gtype, tdesc, vat, cls_rid[cls], c, m))
+        self.cc = []
+        for i, name in enumerate(["Sales", "Operations", "Finance", "IT", "Management"]):
+            rid = w.rid("costcenter")
+            self.cc.append(rid)
+            w.add("costcenter", (rid, d, guid(), f"{100 + i * 100}", name, 1, created, modified))
+        self.cu = []
+        for i, name in enumerate(["North", "South", "East", "West"]):
+            rid = w.rid("costunit")
+            self.cu.append(rid)
+            w.add("costunit", (rid, d, guid(), f"U{i + 1}", name, 1, created, modified))
+        self.vat = []
+        self.vat_pct: dict[int, float] = {}
+        for code, desc, pct in VATS:
+            rid = w.rid("vatcode")
+            self.vat.append(rid)
+            self.vat_pct[rid] = pct
+            w.add("vatcode", (rid, d, guid(), code, desc, pct, "E", int(pct > 0),
+                              self.gl["1500"], self.gl["1520"], created, modified))
+        for code, desc in (("EUR", "Euro"), ("USD", "US Dollar"), ("GBP", "Pound sterling")):
+            w.add("currency", (w.rid("currency"), d, code, desc, 0.01, 0.01, created, modified))
+        self.journal: dict[int, int] = {}
+        for code, desc, jtype, gl, iban in (
+            ("10", "Cash", 10, "1000", None),
+            ("20", "Bank", 12, "1100", f"NL{d % 97:02d}INGB000{d:07d}"),
+            ("70", "Sales journal", 20, None, None),
+            ("60", "Purchase journal", 22, None, None),
+            ("90", "General journal", 90, None, None),
+        ):
+            rid = w.rid("journal")
+            self.journal[jtype] = rid
+            w.add("journal", (rid, d, guid(), code, desc, jtype,
+                              self.gl[gl] if gl else None, iban, created, modified))
+
+    # -- master data ------------------------------------------------------------------------------
+    def master(self) -> None:
+        """Accounts (customers, suppliers), contacts, items, employees, projects."""
+        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        n_cust = clamp(self.rows // 100, 20, 5000)
+        n_supp = clamp(self.rows // 500, 10, 1000)
+        self.customers: list[int] = []
+        self.suppliers: list[int] = []
+        times = event_times("account", T_SETUP, T_END, n_cust + n_supp, rng)
+        for i, utc in enumerate(times):
+            supplier = i % ((n_cust + n_supp) // n_supp or 1) == 0 and len(self.suppliers) < n_supp
+            rid = w.rid("account")
+            (self.suppliers if supplier else self.customers).append(rid)
+            name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(FORMS)}"
+            city = rng.choice(CITIES)
+            c, m = self.stamp(utc, 200)
+            status = "C" if not supplier else rng.choice(["C", "A"])
+            w.add("account", (
+                rid, d, guid(), timestamp(utc), f"{i + 1:>18}", name, name.upper()[:10],
+                int(supplier), int(not supplier or rng.random() < 0.1), status, city,
+                "BE" if city in ("Antwerpen", "Gent") else "NL", f"{1000 + rid % 8999} AB",
+                f"{rng.choice(WORDS)}straat {rng.randint(1, 200)}",
+                f"info@{name.split()[0].lower()}{rid}.example", f"+31 20 {rid % 10_000_000:07d}",
+                None, f"NL{rid % 10**9:09d}B01", f"{rid % 10**8:08d}", None, c, m))
+        self.contacts: dict[int, int] = {}
+        accounts = self.customers + self.suppliers
+        times = event_times("contact", T_SETUP, T_END, len(accounts), rng)
+        for hid, (acc, utc) in enumerate(zip(sorted(accounts), times, strict=False), start=1):
+            rid = w.rid("contact")
+            self.contacts[acc] = rid
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            c, m = self.stamp(utc, 100)
+            w.add("contact", (rid, d, guid(), timestamp(utc), acc, first, last,
+                              f"{first} {last}", first[0] + ".", rng.choice("MFO"),
+                              f"{first.lower()}@example.com", f"+31 6 {rid % 10**8:08d}",
+                              rng.choice(["Owner", "Buyer", "Controller", "Director"]), 1, hid,
+                              c, m))
+        n_items = clamp(self.rows // 500, 20, 2000)
+        self.items: list[tuple[int, int, str]] = []  # rid, price cents, description
+        self.hour_items: list[tuple[int, int, str]] = []
+        times = event_times("item", T_SETUP, T_END, n_items, rng)
+        for i, utc in enumerate(times):
+            rid = w.rid("item")
+            is_time = i % 10 == 0
+            desc = ("Consultancy hour" if is_time else rng.choice(GOODS)) + f" {i + 1}"
+            price = self.money(60, 140) if is_time else self.money(2, 900)
+            cost = int(price * rng.uniform(0.4, 0.8))
+            (self.hour_items if is_time else self.items).append((rid, price, desc))
+            c, m = self.stamp(utc, 60)
+            w.add("item", (rid, d, guid(), timestamp(utc), f"{'H' if is_time else 'I'}{i + 1:05d}",
+                           desc, desc.upper()[:10], cost / 100, price / 100,
+                           "h" if is_time else "pc", "Hour" if is_time else "Piece", 1,
+                           int(not is_time), int(not is_time), int(is_time),
+                           0.0 if is_time else float(rng.randint(0, 500)),
+                           self.gl["8200" if is_time else "8000"], self.gl["7000"], "2", c, m))
+        n_emp = clamp(self.rows // 2000, 8, 300)
+        self.employees = []
+        times = event_times("employee", T_SETUP, T_END, n_emp, rng)
+        for i, utc in enumerate(times):
+            rid = w.rid("employee")
+            self.employees.append(rid)
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            c, m = self.stamp(utc, 30)
+            start = day_of(c)
+            end = start + rng.randint(200, 500) * DAY if rng.random() < 0.1 else None
+            w.add("employee", (rid, d, guid(), timestamp(utc), f"{i + 1}", first, last,
+                               f"{first} {last}", first[0] + ".", rng.choice("MF"),
+                               f"{first.lower()}.{rid}@example.com", rng.choice(CITIES),
+                               date_ms(rng.randint(1960, 2002), rng.randint(1, 12),
+                                       rng.randint(1, 28)), start, end, 1000 + i, c, m))
+        n_proj = clamp(self.rows // 1000, 5, 1000)
+        self.projects = []
+        times = event_times("project", T_SETUP, T_END - 60 * DAY, n_proj, rng)
+        for i, utc in enumerate(times):
+            rid = w.rid("project")
+            self.projects.append(rid)
+            c, m = self.stamp(utc, 10)
+            budget = self.money(5_000, 80_000) / 100
+            w.add("project", (rid, d, guid(), timestamp(utc), f"P{i + 1:04d}",
+                              f"{rng.choice(WORDS)} project {i + 1}", rng.choice(self.customers),
+                              rng.choice(self.employees), day_of(c), day_of(c) + 180 * DAY,
+                              rng.choice([2, 3, 3, 4]), budget, round(budget * 0.6, 2), c, m))
+
+    def projects_time(self) -> None:
+        """Time and cost transactions on projects."""
+        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        n = max(20, self.rows // 10)
+        times = event_times("tct", T_START, T_END, n, rng)
+        for i, utc in enumerate(times):
+            is_time = rng.random() < 0.8
+            rid = w.rid("tct")
+            if is_time:
+                item, price, _desc = rng.choice(self.hour_items)
+                qty = rng.choice([0.5, 1.0, 2.0, 4.0, 8.0])
+            else:
+                item, price, _desc = rng.choice(self.items)
+                qty = float(rng.randint(1, 5))
+            c, m = self.stamp(utc, 3)
+            w.add("tct", (rid, d, guid(), timestamp(utc), rng.choice(self.projects),
+                          rng.choice(self.employees), item, day_of(c), qty, price / 100,
+                          round(qty * price / 100, 2), 1 if is_time else 2,
+                          rng.choice([10, 20, 20, 20]), 100000 + i, None, c, m))
+
+    def orders(self) -> None:
+        """Sales orders with lines; purchase orders with lines."""
+        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        n = max(10, self.rows // 50)
+        times = event_times("sorder", T_START, T_END, n, rng)
+        for i, utc in enumerate(times):
+            rid = w.rid("sorder")
+            c, m = self.stamp(utc, 5)
+            nl = rng.randint(1, 4)
+            total = vat_total = 0
+            status = rng.choice([12, 20, 21, 21])
+            for line in range(1, nl + 1):
+                item, price, desc = rng.choice(self.items)
+                qty = rng.randint(1, 10)
+                net = qty * price
+                vat = round(net * 0.21)
+                total, vat_total = total + net, vat_total + vat
+                lrid = w.rid("soline")
+                delivered = float(qty) if status == 21 else 0.0
+                w.add("soline", (lrid, d, guid(), timestamp(utc + 11 - 10, line), rid, line,
+                                 item, float(qty), delivered, price / 100, net / 100, vat / 100,
+                                 self.vat[2], desc, c, m))
+            w.add("sorder", (rid, d, guid(), timestamp(utc), 10_000 + i, day_of(c),
+                             day_of(c) + 14 * DAY, rng.choice(self.customers),
+                             f"Order {10_000 + i}", f"PO-{rng.randint(1000, 9999)}",
+                             (total + vat_total) / 100, total / 100, status,
+                             12 if status == 12 else 21, 12 if status != 21 else 21, c, m))
+        n = max(5, self.rows // 80)
+        times = event_times("poline", T_START, T_END, n, rng)
+        for i, utc in enumerate(times):
+            rid = w.rid("porder")
+            c, m = self.stamp(utc, 5)
+            total = vat_total = 0
+            status = rng.choice([10, 20, 21])
+            for line in range(1, rng.randint(1, 3) + 1):
+                item, price, _desc = rng.choice(self.items)
+                qty = rng.randint(1, 20)
+                net = qty * int(price * 0.6)
+                vat = round(net * 0.21)
+                total, vat_total = total + net, vat_total + vat
+                w.add("poline", (w.rid("poline"), d, guid(), timestamp(utc, line), rid, line,
+                                 item, float(qty), float(qty) if status == 21 else 0.0,
+                                 int(price * 0.6) / 100, net / 100, vat / 100, self.vat[2]))
+            w.add("porder", (rid, d, guid(), 20_000 + i, day_of(c), day_of(c) + 10 * DAY,
+                             rng.choice(self.suppliers), f"Purchase order {20_000 + i}",
+                             (total + vat_total) / 100, vat_total / 100, status, status, 10, c, m))

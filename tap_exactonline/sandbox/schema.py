@@ -1,0 +1,145 @@
+"""SQLite schema of the sandbox's accounting data (one database, every division in it).
+
+Column names are Exact's field names where a column stores a field; ``*_r`` columns are rowid
+references to another table (``gl_r`` -> ``glacc.rid``). Dates are integers: wall-clock
+milliseconds (Europe/Amsterdam time written as if UTC, the way Exact's ``/Date(ms)/`` does);
+amounts are REAL rounded to cents; booleans 0/1. ``Timestamp`` is the per-division rowversion.
+"""
+
+from __future__ import annotations
+
+TABLES: dict[str, str] = {
+    "meta": "key TEXT PRIMARY KEY, value TEXT",
+    "divs": ("rid INTEGER PRIMARY KEY, division INTEGER, Code INTEGER, Description TEXT, "
+             "Hid INTEGER, City TEXT, Customer TEXT, CustomerCode TEXT, CustomerName TEXT, "
+             "VATNumber TEXT, ChamberOfCommerceNumber TEXT, Email TEXT, StartDate INTEGER, "
+             "DivisionMoveDate INTEGER, Created INTEGER, Modified INTEGER"),
+    "glclass": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "Code TEXT, Name TEXT, Description TEXT, Parent TEXT, Balance TEXT, "
+                "Abstract INTEGER, Created INTEGER, Modified INTEGER"),
+    "glacc": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
+              "Description TEXT, SearchCode TEXT, BalanceSide TEXT, BalanceType TEXT, "
+              "Type INTEGER, TypeDescription TEXT, VATCode TEXT, class_r INTEGER, "
+              "Created INTEGER, Modified INTEGER"),
+    "costcenter": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                   "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER"),
+    "costunit": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                 "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER"),
+    "vatcode": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                "Description TEXT, Percentage REAL, Type TEXT, Charged INTEGER, "
+                "glpay_r INTEGER, glclaim_r INTEGER, Created INTEGER, Modified INTEGER"),
+    "currency": ("rid INTEGER PRIMARY KEY, division INTEGER, Code TEXT, Description TEXT, "
+                 "AmountPrecision REAL, PricePrecision REAL, Created INTEGER, Modified INTEGER"),
+    "journal": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                "Description TEXT, Type INTEGER, gl_r INTEGER, IBAN TEXT, Created INTEGER, "
+                "Modified INTEGER"),
+    "account": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "Code TEXT, Name TEXT, SearchCode TEXT, IsSupplier INTEGER, IsSales INTEGER, "
+                "Status TEXT, City TEXT, Country TEXT, Postcode TEXT, AddressLine1 TEXT, "
+                "Email TEXT, Phone TEXT, Website TEXT, VATNumber TEXT, ChamberOfCommerce TEXT, "
+                "Remarks TEXT, Created INTEGER, Modified INTEGER"),
+    "contact": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "account_r INTEGER, FirstName TEXT, LastName TEXT, FullName TEXT, "
+                "Initials TEXT, Gender TEXT, Email TEXT, Phone TEXT, JobTitleDescription TEXT, "
+                "IsMainContact INTEGER, HID INTEGER, Created INTEGER, Modified INTEGER"),
+    "item": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
+             "Description TEXT, SearchCode TEXT, CostPriceStandard REAL, "
+             "StandardSalesPrice REAL, Unit TEXT, UnitDescription TEXT, IsSalesItem INTEGER, "
+             "IsPurchaseItem INTEGER, IsStockItem INTEGER, IsTime INTEGER, Stock REAL, "
+             "glrev_r INTEGER, glcost_r INTEGER, SalesVatCode TEXT, Created INTEGER, "
+             "Modified INTEGER"),
+    "employee": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                 "Code TEXT, FirstName TEXT, LastName TEXT, FullName TEXT, Initials TEXT, "
+                 "Gender TEXT, Email TEXT, City TEXT, BirthDate INTEGER, StartDate INTEGER, "
+                 "EndDate INTEGER, HID INTEGER, Created INTEGER, Modified INTEGER"),
+    "project": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "Code TEXT, Description TEXT, account_r INTEGER, manager_r INTEGER, "
+                "StartDate INTEGER, EndDate INTEGER, Type INTEGER, BudgetedAmount REAL, "
+                "BudgetedCosts REAL, Created INTEGER, Modified INTEGER"),
+    "tct": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+            "project_r INTEGER, employee_r INTEGER, item_r INTEGER, Date INTEGER, "
+            "Quantity REAL, PriceFC REAL, AmountFC REAL, Type INTEGER, HourStatus INTEGER, "
+            "EntryNumber INTEGER, Notes TEXT, Created INTEGER, Modified INTEGER"),
+    "entry": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, EntryNumber INTEGER, "
+              "Type INTEGER, journal_r INTEGER, Date INTEGER, DueDate INTEGER, "
+              "FinancialYear INTEGER, FinancialPeriod INTEGER, account_r INTEGER, "
+              "Description TEXT, InvoiceNumber INTEGER, YourRef TEXT, PaymentReference TEXT, "
+              "AmountDC REAL, VATAmountDC REAL, Status INTEGER, PurchaseInvoiceID TEXT, "
+              "Created INTEGER, Modified INTEGER"),
+    "tl": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+           "entry_r INTEGER, etype INTEGER, LineNumber INTEGER, gl_r INTEGER, "
+           "account_r INTEGER, AmountDC REAL, AmountVAT REAL, VATBase REAL, vat_r INTEGER, "
+           "cc_r INTEGER, cu_r INTEGER, project_r INTEGER, item_r INTEGER, Quantity REAL, "
+           "Description TEXT, is_vat INTEGER"),
+    "invoice": ("rid INTEGER PRIMARY KEY, division INTEGER, InvoiceID TEXT, "
+                "InvoiceNumber INTEGER, InvoiceDate INTEGER, DueDate INTEGER, "
+                "OrderDate INTEGER, OrderNumber INTEGER, account_r INTEGER, journal_r INTEGER, "
+                "Description TEXT, Remarks TEXT, YourRef TEXT, Status INTEGER, AmountDC REAL, "
+                "AmountFCExclVat REAL, VATAmountDC REAL, entry_r INTEGER, Created INTEGER, "
+                "Modified INTEGER"),
+    "sinv": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+             "invoice_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+             "UnitPrice REAL, AmountDC REAL, VATAmountDC REAL, vat_r INTEGER, gl_r INTEGER, "
+             "cc_r INTEGER, cu_r INTEGER, Description TEXT"),
+    "sorder": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+               "OrderNumber INTEGER, OrderDate INTEGER, DeliveryDate INTEGER, "
+               "account_r INTEGER, Description TEXT, YourRef TEXT, AmountDC REAL, "
+               "AmountFCExclVat REAL, Status INTEGER, DeliveryStatus INTEGER, "
+               "InvoiceStatus INTEGER, Created INTEGER, Modified INTEGER"),
+    "soline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+               "order_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+               "QuantityDelivered REAL, UnitPrice REAL, AmountDC REAL, VATAmount REAL, "
+               "vat_r INTEGER, Description TEXT, Created INTEGER, Modified INTEGER"),
+    "porder": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, OrderNumber INTEGER, "
+               "OrderDate INTEGER, ReceiptDate INTEGER, account_r INTEGER, Description TEXT, "
+               "AmountDC REAL, VATAmount REAL, OrderStatus INTEGER, ReceiptStatus INTEGER, "
+               "InvoiceStatus INTEGER, Created INTEGER, Modified INTEGER"),
+    "poline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+               "order_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+               "ReceivedQuantity REAL, UnitPrice REAL, AmountDC REAL, VATAmount REAL, "
+               "vat_r INTEGER"),
+    "cashflow": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, kind TEXT, "
+                 "account_r INTEGER, gl_r INTEGER, entry_r INTEGER, AmountDC REAL, "
+                 "Status INTEGER, PaidDate INTEGER, Created INTEGER, Modified INTEGER"),
+    "deleted": ("rid INTEGER PRIMARY KEY, division INTEGER, Timestamp INTEGER, ID TEXT, "
+                "EntityKey TEXT, EntityType INTEGER, DeletedDate INTEGER"),
+}
+
+SYNC_TABLES = ("glclass", "glacc", "account", "contact", "item", "employee", "project", "tct",
+               "tl", "sinv", "sorder", "soline", "poline", "deleted")
+
+INDEXES = [
+    *(f"CREATE INDEX IF NOT EXISTS ix_{t}_ts ON {t}(division, Timestamp)" for t in SYNC_TABLES),
+    *(f"CREATE INDEX IF NOT EXISTS ix_{t}_id ON {t}(division, ID)" for t in (
+        "glclass", "glacc", "account", "contact", "item", "employee", "project", "tct", "tl",
+        "sinv", "sorder", "soline", "poline", "cashflow", "journal", "costcenter", "costunit",
+        "vatcode")),
+    "CREATE INDEX IF NOT EXISTS ix_entry_id ON entry(division, EntryID)",
+    "CREATE INDEX IF NOT EXISTS ix_entry_pi ON entry(division, PurchaseInvoiceID)",
+    "CREATE INDEX IF NOT EXISTS ix_entry_mod ON entry(division, Modified)",
+    "CREATE INDEX IF NOT EXISTS ix_invoice_id ON invoice(division, InvoiceID)",
+    "CREATE INDEX IF NOT EXISTS ix_currency_code ON currency(division, Code)",
+    "CREATE INDEX IF NOT EXISTS ix_cashflow_mod ON cashflow(division, Modified)",
+    "CREATE INDEX IF NOT EXISTS ix_tl_entry ON tl(entry_r)",
+    "CREATE INDEX IF NOT EXISTS ix_sinv_inv ON sinv(invoice_r)",
+    "CREATE INDEX IF NOT EXISTS ix_soline_order ON soline(order_r)",
+    "CREATE INDEX IF NOT EXISTS ix_poline_order ON poline(order_r)",
+    "CREATE INDEX IF NOT EXISTS ix_cashflow_entry ON cashflow(entry_r)",
+]
+
+
+def columns(table: str) -> list[str]:
+    """Column names of a table, in order."""
+    return [part.strip().split()[0] for part in TABLES[table].split(",")]
+
+
+def create(conn: object) -> None:
+    """Create every table (indexes come after the bulk load, see :func:`index`)."""
+    for name, cols in TABLES.items():
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")  # type: ignore[attr-defined]
+
+
+def index(conn: object) -> None:
+    """Create the indexes the API's queries use."""
+    for sql in INDEXES:
+        conn.execute(sql)  # type: ignore[attr-defined]

@@ -1,0 +1,225 @@
+"""The sandbox's SQLite store: build once from the seed, then answer page queries.
+
+One database file holds every division. Without ``db_path`` it is a temporary file removed by
+:meth:`Store.close`; with ``db_path`` an existing file built with the same seed, divisions and
+rows (recorded in table ``meta``) is reused as is, so restarts are instant.
+
+Queries return rows as ready JSON text (see :mod:`.render`). All access goes through one
+connection guarded by a lock (the ASGI app calls in from the event loop; webhooks run elsewhere).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tap_exactonline.sandbox import generator, ledger, schema
+from tap_exactonline.sandbox.catalog import Endpoint
+from tap_exactonline.sandbox.odata import date_ms, wall_ms
+from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rendered rows plus what paging needs.
+
+    Attributes:
+        rows: JSON text per row.
+        last: Sort key of the last row (Timestamp for sync, the key otherwise), None if empty.
+        more: Whether rows follow this page.
+        count: Total matching rows when ``$inlinecount=allpages`` was asked, else None.
+    """
+
+    rows: list[str]
+    last: object
+    more: bool
+    count: int | None = None
+
+
+class Store:
+    """SQLite-backed accounting data for every division of one sandbox."""
+
+    def __init__(self, *, seed: int, divisions: list[int], rows: int, current: int,
+                 user: str, username: str, db_path: str | None = None) -> None:
+        self.seed, self.divisions, self.rows = seed, divisions, rows
+        self.current, self.user, self.username = current, user, username
+        self.lock = threading.RLock()
+        self._tempdir = None if db_path else tempfile.mkdtemp(prefix="exact-sandbox-")
+        self.path = Path(db_path) if db_path else Path(self._tempdir or ".") / "sandbox.sqlite"
+        self.conn = sqlite3.connect(str(self.path), check_same_thread=False,
+                                    isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("PRAGMA cache_size=-200000")
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        if not self._reusable():
+            self._build()
+        self.next_ts: dict[int, int] = {}
+        for division in divisions:
+            top = 0
+            for table in schema.SYNC_TABLES:
+                sql = f"SELECT max(Timestamp) FROM {table} WHERE division = ?"  # noqa: S608
+                row = self.conn.execute(sql, (division,)).fetchone()
+                top = max(top, row[0] or 0)
+            self.next_ts[division] = top + 1
+
+    # -- build --------------------------------------------------------------------------------
+    def _signature(self) -> str:
+        return f"{SCHEMA_VERSION}:{self.seed}:{','.join(map(str, self.divisions))}:{self.rows}"
+
+    def _reusable(self) -> bool:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()
+        except sqlite3.Error:
+            return False
+        return bool(row) and row[0] == self._signature()
+
+    def _build(self) -> None:
+        for table in schema.TABLES:
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        schema.create(self.conn)
+        self.conn.execute("BEGIN")
+        for i, division in enumerate(self.divisions):
+            gen = generator.DivisionGenerator(self.conn, division, self.seed, self.rows,
+                                              f"Sandbox company {i + 1}")
+            self._division_row(gen, division, i)
+            gen.reference()
+            gen.master()
+            gen.projects_time()
+            gen.orders()
+            ledger.LedgerGenerator(gen).run()
+            gen.w.flush()
+        schema.index(self.conn)
+        self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
+        self.conn.execute("COMMIT")
+        self.conn.execute("ANALYZE")
+
+    def _division_row(self, gen: generator.DivisionGenerator, division: int, i: int) -> None:
+        created = wall_ms(generator.T_SETUP - 60 * generator.DAY)
+        gen.w.add("divs", (
+            gen.w.rid("divs"), division, division, f"Sandbox company {i + 1}", 100 + i,
+            generator.CITIES[i % len(generator.CITIES)], gen.guid(), f"{900_000 + i}",
+            f"Sandbox customer {i + 1}", f"NL{division:09d}B01", f"{division % 10**8:08d}",
+            f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), None, created, created))
+        gen.w.flush("divs")
+
+    def close(self) -> None:
+        """Close the connection; remove the temporary database if this store made one."""
+        with self.lock:
+            self.conn.close()
+        if self._tempdir:
+            for name in os.listdir(self._tempdir):
+                os.remove(os.path.join(self._tempdir, name))
+            os.rmdir(self._tempdir)
+
+    # -- reading ------------------------------------------------------------------------------
+    def params(self, base: str, division: int) -> dict[str, object]:
+        """Bound parameters every rendering statement uses."""
+        return {"base": base, "div": division, "user": self.user, "username": self.username,
+                "current": self.current}
+
+    def _from_where(self, ep: Endpoint, division: int, node: object, extra: list[str],
+                    params: list[object], select_sql: str) -> tuple[str, list[object]]:
+        conds: list[str] = []
+        args: list[object] = []
+        if ep.division_scoped:
+            conds.append("t.division = ?")
+            args.append(division)
+        else:
+            conds.append(f"t.division IN ({','.join('?' * len(self.divisions))})")
+            args.extend(self.divisions)
+        if ep.where:
+            conds.append(ep.where)
+        if node is not None:
+            conds.append(filter_sql(ep, node, args))
+        conds.extend(extra)
+        args.extend(params)
+        where = " AND ".join(f"({c})" for c in conds)
+        joins = ep.view.join_sql(aliases(select_sql, where))
+        return f"FROM {ep.view.table} t {joins} WHERE {where}", args
+
+    def order_exprs(self, ep: Endpoint, orderby: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+        """(SQL expression, descending) of the sort: $orderby fields, then the paging key."""
+        if ep.family == "sync":
+            return [("t.Timestamp", False)]
+        out = [(ep.expression(name) or "NULL", desc) for name, desc in orderby]
+        out.append((ep.expression(ep.key) or "t.rid", False))
+        return out
+
+    def page(self, ep: Endpoint, division: int, base: str, fields: tuple[str, ...], *,
+             node: object = None, orderby: list[tuple[str, bool]] | None = None,
+             skiptoken: object = None, limit: int | None = None,
+             count: bool = False) -> Page:
+        """Render one page of ``ep`` for ``division``.
+
+        ``limit`` None = every row (truth). ``skiptoken``: last Timestamp (sync) or key.
+        """
+        order = self.order_exprs(ep, orderby or [])
+        select = row_sql(ep, fields)
+        named = self.params(base, division)
+        with self.lock:
+            extra: list[str] = []
+            extra_args: list[object] = []
+            if skiptoken is not None:
+                extra.append(self._after(ep, division, order, skiptoken, extra_args))
+            sort_sql = ", ".join(expr for expr, _ in order)
+            frm, args = self._from_where(ep, division, node, extra, extra_args,
+                                         select + " " + sort_sql)
+            total = None
+            if count:
+                cfrm, cargs = self._from_where(ep, division, node, [], [], sort_sql)
+                total = self.conn.execute(f"SELECT count(*) {cfrm}", cargs).fetchone()[0]
+            order_sql = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in order)
+            sql = f"SELECT {select}, {order[-1][0]} {frm} ORDER BY {order_sql}"
+            if limit is not None:
+                sql += f" LIMIT {int(limit) + 1}"
+            cur = self.conn.execute(self._bind(sql, named), args)
+            fetched = cur.fetchall()
+        more = limit is not None and len(fetched) > limit
+        if more:
+            fetched = fetched[:limit]
+        return Page([r[0] for r in fetched], fetched[-1][1] if fetched else None, more, total)
+
+    def _after(self, ep: Endpoint, division: int, order: list[tuple[str, bool]],
+               token: object, args: list[object]) -> str:
+        """SQL condition "after the row ``token``" in the sort ``order``."""
+        key_expr = order[-1][0]
+        if len(order) == 1:
+            args.append(token)
+            return f"{key_expr} > ?"
+        frm, fargs = self._from_where(ep, division, None, [f"{key_expr} = ?"], [token],
+                                      " ".join(e for e, _ in order))
+        row = self.conn.execute(
+            f"SELECT {', '.join(e for e, _ in order)} {frm} LIMIT 1", fargs).fetchone()
+        if row is None:
+            args.append(token)
+            return f"{key_expr} > ?"
+        alternatives = []
+        for i, (expr, desc) in enumerate(order):
+            terms = [f"{order[j][0]} IS ?" for j in range(i)]
+            args.extend(row[:i])
+            terms.append(f"{expr} {'<' if desc else '>'} ?")
+            args.append(row[i])
+            alternatives.append("(" + " AND ".join(terms) + ")")
+        return " OR ".join(alternatives)
+
+    @staticmethod
+    def _bind(sql: str, named: dict[str, object]) -> str:
+        """Inline the named parameters as literals (sqlite3 cannot mix ? and :name)."""
+        for name, value in sorted(named.items(), key=lambda kv: -len(kv[0])):
+            literal = str(int(value)) if isinstance(value, int) else \
+                "'" + str(value).replace("'", "''") + "'"
+            sql = sql.replace(f":{name}", literal)
+        return sql
+
+    def count(self, ep: Endpoint, division: int, node: object = None) -> int:
+        """Number of rows of ``ep`` matching ``node`` (``/$count``)."""
+        with self.lock:
+            frm, args = self._from_where(ep, division, None if node is None else node, [], [], "")
+            return int(self.conn.execute(f"SELECT count(*) {frm}", args).fetchone()[0])

@@ -1,0 +1,144 @@
+"""The sandbox's data half: divisions, generated accounting data, the entity API, control routes.
+
+S2's app composes this with OAuth, rate limits, faults and webhooks (CONTRACTS §3)::
+
+    world = World(WorldOptions(seed=7, divisions=2, rows=2000), clock, on_change=webhooks.send)
+    routes = [*s2_routes, *world.routes()]
+
+Divisions: ``divisions`` accessible ones with codes ``3100001 + i*17`` (the first is the
+CurrentDivision of ``/api/v1/current/Me``) plus ``3999999``, which exists but is refused (403).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from tap_exactonline.sandbox.api import Api
+from tap_exactonline.sandbox.clock import SandboxClock
+from tap_exactonline.sandbox.control import Control
+from tap_exactonline.sandbox.generator import Ids
+from tap_exactonline.sandbox.odata import AMSTERDAM
+from tap_exactonline.sandbox.store import Store
+
+INACCESSIBLE_DIVISION = 3999999
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """One entity change, for webhooks (topic, action "Create"|"Update"|"Delete", key)."""
+
+    division: int
+    topic: str
+    action: str
+    key: str
+    endpoint_path: str
+
+
+@dataclass(frozen=True)
+class WorldOptions:
+    """``--seed``, ``--divisions``, ``--rows`` (transaction lines per division), ``--db``."""
+
+    seed: int = 1
+    divisions: int = 2
+    rows: int = 10000
+    db_path: str | None = None
+
+
+class World:
+    """Generated data plus the routes serving it.
+
+    Raises:
+        ValueError: ``divisions`` < 1 or ``rows`` < 1.
+    """
+
+    def __init__(self, options: WorldOptions, clock: SandboxClock,
+                 on_change: Callable[[ChangeEvent], None] | None = None) -> None:
+        if options.divisions < 1:
+            raise ValueError(f"divisions must be at least 1, got {options.divisions}")
+        if options.rows < 1:
+            raise ValueError(f"rows must be at least 1, got {options.rows}")
+        self.options = options
+        self.clock = clock
+        self.on_change = on_change
+        self.accessible_divisions: list[int] = [3100001 + i * 17
+                                                for i in range(options.divisions)]
+        self.current_division: int = self.accessible_divisions[0]
+        self.inaccessible_divisions: list[int] = [INACCESSIBLE_DIVISION]
+        guid = Ids(random.Random(f"exactonline-sandbox-user:{options.seed}"))  # noqa: S311
+        self.user_id = guid()
+        self.employee_id = guid()
+        self.customer_id = guid()
+        self.user_first, self.user_last = "Sam", "Sandbox"
+        self.store = Store(seed=options.seed, divisions=self.accessible_divisions,
+                           rows=options.rows, current=self.current_division, user=self.user_id,
+                           username=f"{self.user_first} {self.user_last}",
+                           db_path=options.db_path)
+        self.api = Api(self)
+        self.control = Control(self)
+
+    def routes(self) -> list[BaseRoute]:
+        """``/api/v1/current/Me``, ``/api/v1/{division}/…`` and ``/_sandbox/`` data routes."""
+        return [*self.control.routes(), *self.api.routes()]
+
+    def close(self) -> None:
+        """Release the database (a temporary one is deleted)."""
+        self.store.close()
+
+    def emit(self, event: ChangeEvent) -> None:
+        """Hand a change to the webhook sender, if any."""
+        if self.on_change is not None:
+            self.on_change(event)
+
+    def me_row(self, base: str, now: float) -> dict[str, Any]:
+        """The single row of ``/api/v1/current/Me`` (fields of exact_entities.json ``Me``)."""
+        local = datetime.fromtimestamp(now, tz=timezone.utc).astimezone(AMSTERDAM)
+        offset = local.utcoffset()
+        return {
+            "__metadata": {"uri": f"{base}/api/v1/current/Me(guid'{self.user_id}')",
+                           "type": "Exact.Web.Api.Models.System.Me"},
+            "UserID": self.user_id,
+            "AccountingDivision": self.current_division,
+            "CurrentDivision": self.current_division,
+            "CustomerCode": "                900000",
+            "DivisionCustomer": self.customer_id,
+            "DivisionCustomerCode": "                900000",
+            "DivisionCustomerName": "Sandbox customer 1",
+            "DivisionCustomerSiretNumber": None,
+            "DivisionCustomerVatNumber": f"NL{self.current_division:09d}B01",
+            "DossierDivision": None,
+            "Email": "sam.sandbox@sandbox.example",
+            "EmployeeID": self.employee_id,
+            "FirstName": self.user_first,
+            "FullName": f"{self.user_first} {self.user_last}",
+            "Gender": "O",
+            "Initials": "S.",
+            "IsClientUser": False,
+            "IsEmployeeSelfServiceUser": False,
+            "IsMyFirmLiteUser": False,
+            "IsMyFirmPortalUser": False,
+            "IsOEIMigrationMandatory": False,
+            "IsStarterUser": False,
+            "Language": "NL",
+            "LanguageCode": "nl-NL",
+            "LastName": self.user_last,
+            "Legislation": 1,
+            "MiddleName": None,
+            "Mobile": None,
+            "Nationality": "NL",
+            "PackageCode": "ACC",
+            "Phone": None,
+            "PhoneExtension": None,
+            "PictureUrl": None,
+            "ServerTime": local.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
+            "ServerUtcOffset": offset.total_seconds() / 3600 if offset else 1.0,
+            "ThumbnailPicture": None,
+            "ThumbnailPictureFormat": None,
+            "Title": None,
+            "UserName": "sam.sandbox@sandbox.example",
+        }
