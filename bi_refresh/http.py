@@ -22,7 +22,7 @@ class VerifyingSession(requests.Session):
         self.verify = verify
         self._ca_bundle = verify if isinstance(verify, str) and verify else None
 
-    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         """Send a request, with ``verify`` set to the configured bundle when there is one."""
         if self._ca_bundle is not None and kwargs.get("verify") in (None, True):
             kwargs["verify"] = self._ca_bundle

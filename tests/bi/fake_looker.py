@@ -58,6 +58,7 @@ class FakeLooker:
     retry_after: str = "1"
     runs: list[str] = field(default_factory=list)
     stale_before: dict[str, int] = field(default_factory=dict)
+    expire_at_poll: int = 0  # PDT status GET number after which every token is rejected
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -72,6 +73,7 @@ class FakeLooker:
             self.retry_after = "1"
             self.runs.clear()
             self.stale_before.clear()
+            self.expire_at_poll = 0
 
     def add_datagroup(self, model: str, name: str) -> str:
         dg_id = str(len(self.datagroups) + 1)
@@ -147,6 +149,8 @@ class FakeLooker:
             return failure(404, "Not found")
         pdt, polls = build
         build[1] = polls + 1
+        if build[1] == self.expire_at_poll:
+            self.expire_tokens()  # this answer still goes out; the next call gets 401
         done = pdt.outcome is not None and build[1] > pdt.polls
         status = pdt.outcome if done and pdt.outcome else "running"
         message = "SQL Error: relation does not exist" if status == "error" else (

@@ -61,6 +61,7 @@ class FakePowerBI:
     refresh_bodies: list[dict[str, Any]] = field(default_factory=list)
     history: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     polls_seen: dict[str, int] = field(default_factory=dict)
+    expire_at_poll: int = 0  # refresh-history GET number after which every token expires
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -75,6 +76,7 @@ class FakePowerBI:
             self.refresh_bodies.clear()
             self.history.clear()
             self.polls_seen.clear()
+            self.expire_at_poll = 0
 
     def expire_tokens(self) -> None:
         """Every token issued so far stops working (as after its 1-hour lifetime)."""
@@ -193,6 +195,8 @@ class FakePowerBI:
         if entries and entries[0]["status"] == "Unknown":
             latest = entries[0]
             self.polls_seen[latest["requestId"]] += 1
+            if self.polls_seen[latest["requestId"]] == self.expire_at_poll:
+                self.expire_tokens()  # this answer still goes out; the next call gets 403
             if dataset.outcome != "Never" and self.polls_seen[latest["requestId"]] > dataset.polls:
                 latest["status"] = dataset.outcome
                 latest["endTime"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -77,6 +77,7 @@ class FakeTableau:
     sign_ins: int = 0
     sign_outs: int = 0
     refreshes: list[str] = field(default_factory=list)
+    expire_at_poll: int = 0  # job GET number after which every session token expires
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -87,6 +88,7 @@ class FakeTableau:
             self.valid_tokens.clear()
             self.sign_ins = self.sign_outs = 0
             self.refreshes.clear()
+            self.expire_at_poll = 0
 
     def add(self, kind: str, name: str, **behaviour: object) -> FakeItem:
         """Add a datasource/workbook with a fresh LUID."""
@@ -207,6 +209,8 @@ class FakeTableau:
         if job is None:
             return error(404, "404005", "Resource Not Found", "Job could not be found.")
         job.polls += 1
+        if job.polls == self.expire_at_poll:
+            self.expire_sessions()  # this answer still goes out; the next call gets 401002
         done = job.item.outcome is not None and job.polls > job.item.polls
         finished = (
             f' completedAt="{_now()}" finishCode="{job.item.outcome}" progress="100"'

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.bi
 
 def test_refreshes_datasources_and_workbooks_by_luid_and_name(tableau):
     fake, env = tableau
-    ledger = fake.add("datasource", "Ledger extract", polls=2)
+    ledger = fake.add("datasource", "Ledger extract", polls=1)
     fake.add("datasource", "Sales extract")
     fake.add("workbook", "Finance dashboard")
     env["BI_REFRESH_TABLEAU_DATASOURCES"] = json.dumps([ledger.id, "Sales extract"])
@@ -65,15 +64,11 @@ def test_job_that_never_completes_times_out_and_still_signs_out(tableau):
 
 def test_expired_session_signs_in_again(tableau):
     fake, env = tableau
-    fake.add("datasource", "Ledger extract", polls=4)
+    fake.add("datasource", "Ledger extract", polls=2)
     env["BI_REFRESH_TABLEAU_DATASOURCES"] = "Ledger extract"
+    fake.expire_at_poll = 1  # the session expires while wait_for_job polls
 
-    timer = threading.Timer(1.0, fake.expire_sessions)  # while wait_for_job polls
-    timer.start()
-    try:
-        result = run_bi_refresh("tableau", env=env)
-    finally:
-        timer.cancel()
+    result = run_bi_refresh("tableau", env=env)
 
     assert result.returncode == 0, result.output
     assert result.row("datasource Ledger extract")[2] == "ok"
