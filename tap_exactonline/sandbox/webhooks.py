@@ -264,7 +264,7 @@ class WebhookHub:
         division: int = request.path_params["division"]
         entity: str = request.path_params["entity"]
         if not self.accessible(division):
-            return _error(403, "Forbidden - NoDivisionAccess", {"Reason": "NoDivisionAccess"})
+            return _error(403, "Forbidden - WrongDivision", {"Reason": "NoDivisionAccess"})
         client_id = str(getattr(request.state, "client_id", ""))
         base = str(request.base_url).rstrip("/")
         if entity == "WebhookSubscriptions":

@@ -11,6 +11,7 @@ import requests
 from tests.sandbox.protocol_support import (
     DIV_A,
     DIV_B,
+    NO_ACCESS,
     access_token,
     advance,
     api,
@@ -109,3 +110,18 @@ def test_no_limits_sends_generous_headers_and_never_429(tmp_path: Path) -> None:
             assert resp.status_code == 200
             assert int(resp.headers["X-RateLimit-Minutely-Limit"]) >= 1_000_000
             assert int(resp.headers["X-RateLimit-Remaining"]) > 1_000_000
+
+
+def test_world_endpoints_and_403_count_and_carry_headers(tmp_path: Path) -> None:
+    with start(tmp_path, minutely_limit=100, daily_limit=100) as sb:
+        token = access_token(sb)
+        data = api(sb, token, f"/api/v1/{DIV_A}/system/Divisions")
+        assert data.status_code == 200
+        assert data.headers["X-RateLimit-Remaining"] == "99"
+        again = api(sb, token, f"/api/v1/{DIV_A}/system/Divisions")
+        assert again.headers["X-RateLimit-Minutely-Remaining"] == "98"
+        forbidden = api(sb, token, f"/api/v1/{NO_ACCESS}/system/Divisions")
+        assert forbidden.status_code == 403
+        assert forbidden.headers["Reason"] == "NoDivisionAccess"
+        assert all(name in forbidden.headers for name in SIX)
+        assert forbidden.headers["X-RateLimit-Remaining"] == "99"  # its own division's quota

@@ -21,6 +21,7 @@ from tests.sandbox.protocol_support import (
     NO_ACCESS,
     access_token,
     api,
+    mutate,
     start,
     subscriptions_path,
 )
@@ -136,9 +137,9 @@ def test_notifications_are_signed_and_shaped_like_exact(sb: SandboxProcess,
                                                         receiver: Receiver) -> None:
     token = access_token(sb)
     assert subscribe(sb, token, receiver.url).status_code == 201
-    changed = sb.mutate({"division": DIV_A, "stream": "accounts", "action": "create",
-                         "count": 2})["changed"]
-    sb.mutate({"division": DIV_B, "stream": "accounts", "action": "create", "count": 1})
+    changed = mutate(sb, {"division": DIV_A, "stream": "accounts", "action": "create",
+                          "count": 2})
+    mutate(sb, {"division": DIV_B, "stream": "accounts", "action": "create", "count": 1})
     stats = wait_delivered(sb, 2)
     assert stats["webhooks_failed"] == 0
     assert len(receiver.bodies) == 2
@@ -169,8 +170,8 @@ def test_failed_delivery_is_retried(tmp_path: Path) -> None:
         with start(tmp_path, divisions=1) as sb:
             token = access_token(sb)
             assert subscribe(sb, token, flaky.url).status_code == 201
-            sb.mutate({"division": DIV_A, "stream": "accounts", "action": "update",
-                       "count": 1})
+            mutate(sb, {"division": DIV_A, "stream": "accounts", "action": "update",
+                        "count": 1})
             stats = wait_delivered(sb, 1, attempts=2)
             assert stats["webhook_attempts"] == 2
             assert len(flaky.bodies) == 2
