@@ -128,3 +128,13 @@ def test_unknown_key_in_config_file_is_rejected(tmp_path):
 
     assert result.returncode == 2
     assert "unknown setting(s) powerbi_secret" in result.stderr
+
+
+def test_redactor_hides_configured_secrets_and_bearer_tokens():
+    from bi_refresh.summary import Redactor
+
+    redact = Redactor(["s3cret-Kq9", ""])
+
+    assert redact("login failed for s3cret-Kq9 with Authorization: Bearer eyJ0.abc-_=") == (
+        "login failed for *** with Authorization: Bearer ***"
+    )
