@@ -10,9 +10,11 @@ import sys
 import typing as t
 from functools import cached_property
 
+import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import RetriableAPIError
 
 from tap_exactonline import odata
 from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
@@ -254,6 +256,15 @@ class TapExactOnline(Tap):
             super().invoke(*args, **kwargs)
         except one_line as exc:
             sys.stderr.write(f"tap-exactonline: {exc}\n")
+            raise SystemExit(1) from None
+        except RetriableAPIError as exc:
+            sys.stderr.write(f"tap-exactonline: still failing after retries: {exc}\n")
+            raise SystemExit(1) from None
+        except requests.RequestException as exc:
+            sys.stderr.write(
+                f"tap-exactonline: cannot reach Exact Online ({type(exc).__name__}): "
+                "check base_url/region and the network, then run again\n"
+            )
             raise SystemExit(1) from None
 
 
