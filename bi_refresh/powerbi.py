@@ -278,11 +278,16 @@ class PowerBIClient:
         """The newest entry of the dataset's refresh history, or None when it is empty.
 
         Raises:
-            Throttled, PowerBIError.
+            DatasetMissing, Throttled, PowerBIError.
         """
         response = self.request(
             "GET", self._dataset_path(ref) + "/refreshes?$top=1", deadline=deadline
         )
+        if response.status_code == 404:
+            raise DatasetMissing(
+                f"dataset {ref} not found or not shared with the service principal "
+                f"(HTTP 404: {error_message(response)})"
+            )
         if response.status_code != 200:
             raise PowerBIError(
                 f"refresh history: HTTP {response.status_code}: {error_message(response)}"
@@ -303,6 +308,26 @@ def failure_detail(entry: dict[str, Any]) -> str:
         description = parsed.get("errorDescription", "")
         return one_line(f"{code}: {description}".strip(": "), 200)
     return one_line(raw, 200)
+
+
+def _is_ours(
+    entry: dict[str, Any] | None, request_id: str, before: dict[str, Any] | None
+) -> bool:
+    """True when the newest history entry is the refresh we started.
+
+    It is ours when its ``requestId`` is the ``x-ms-request-id`` of our POST; failing that
+    (an id Power BI did not echo), when it is newer than the entry read before the POST.
+    """
+    if entry is None:
+        return False
+    if request_id and entry.get("requestId") == request_id:
+        return True
+    if before is None:
+        return True
+    return (entry.get("requestId"), entry.get("id")) != (
+        before.get("requestId"),
+        before.get("id"),
+    )
 
 
 def _outcome_for(ref: DatasetRef, exc: PowerBIError, watch: Stopwatch) -> Outcome:
@@ -332,25 +357,26 @@ def refresh(settings: PowerBISettings, common: Common, logger: logging.Logger) -
         return [Outcome(TOOL, str(r), FAILED, 0.0, str(exc)) for r in settings.datasets]
 
     outcomes: dict[DatasetRef, Outcome] = {}
-    pending: dict[DatasetRef, str] = {}
+    pending: dict[DatasetRef, tuple[str, dict[str, Any] | None]] = {}
     for ref in settings.datasets:
         watches[ref] = Stopwatch()
         try:
-            pending[ref] = client.start_refresh(ref, deadline)
+            before = client.latest_refresh(ref, deadline)
+            pending[ref] = (client.start_refresh(ref, deadline), before)
             logger.info("Power BI: refresh of dataset %s started", ref)
         except PowerBIError as exc:
             outcomes[ref] = _outcome_for(ref, exc, watches[ref])
             logger.error("Power BI: dataset %s: %s", ref, exc)
 
     while pending:
-        for ref, request_id in list(pending.items()):
+        for ref, (request_id, before) in list(pending.items()):
             try:
                 entry = client.latest_refresh(ref, deadline)
             except PowerBIError as exc:
                 outcomes[ref] = _outcome_for(ref, exc, watches[ref])
                 del pending[ref]
                 continue
-            if entry is None or (request_id and entry.get("requestId") not in (None, request_id)):
+            if entry is None or not _is_ours(entry, request_id, before):
                 continue  # our refresh is not in the history yet
             status = str(entry.get("status", "Unknown"))
             if status in RUNNING_STATUSES:

@@ -33,9 +33,10 @@ def test_refreshes_several_datasets_and_waits_for_completion(powerbi):
         f"/v1.0/myorg/groups/{GROUP}/datasets/sales/refreshes",
         f"/v1.0/myorg/groups/{GROUP}/datasets/ledger/refreshes",
     ]
-    # every dataset polled until its status left Unknown: sales needed 3 polls
+    # the history read once before the POST, then polled until the status left Unknown:
+    # sales answered Unknown twice, then Completed
     sales_polls = [p for m, p in fake.requests if m == "GET" and "/sales/refreshes" in p]
-    assert len(sales_polls) == 3
+    assert len(sales_polls) == 1 + 3
     assert fake.token_grants == 1
     assert_no_secret(result)
 
@@ -80,8 +81,9 @@ def test_429_is_retried_after_retry_after(powerbi):
 
     assert result.returncode == 0, result.output
     assert result.row("/sales")[2] == "ok"
-    posts = [p for m, p in fake.requests if m == "POST"]
-    assert len(posts) == 2  # the first answered 429, the second accepted
+    # the first request (the history read before the POST) got 429 and was sent again
+    first, second = fake.requests[0], fake.requests[1]
+    assert first == second == ("GET", f"/v1.0/myorg/groups/{GROUP}/datasets/sales/refreshes")
     assert len(fake.refresh_bodies) == 1
     assert "waiting 1 s as Retry-After asks" in result.stderr
 
