@@ -1,20 +1,521 @@
-"""Mutations of the control API (``POST /_sandbox/mutate``); being implemented."""
+"""``POST /_sandbox/mutate``: create, update and delete rows the way Exact users would.
+
+Body: ``{"division": n, "stream": "<tap stream>", "action": "create"|"update"|"delete",
+"count": k}`` with optional ``"ids": [...]`` (update/delete these instead of ``count`` rows; an
+id may be the stream key or the owning entity's key, e.g. an EntryID for transaction_lines) and
+``"fields": {...}`` (Exact field values to set on update/create; fields stored by the sandbox
+only). Answer: ``{"changed": [{"stream", "action", "ID", "Timestamp"}]}``, one item per changed
+row of the stream (Timestamp = its new rowversion; null for deletes and non-sync streams).
+
+Consistency kept (fact sheet §5): an update of an entry, invoice or purchase order bumps the
+Timestamp of all its rows; creates of entries write balanced lines (and a sales invoice with a
+receivable, or a payment); deletes write one ``sync/Deleted`` row per deleted sync row with the
+stream's EntityType. ``Modified`` = sandbox clock now; ``Created`` too for creates. Every entity
+changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import random
+from typing import TYPE_CHECKING, Any
+
+from tap_exactonline.sandbox import catalog
+from tap_exactonline.sandbox.generator import DivisionGenerator, Ids
+from tap_exactonline.sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
+from tap_exactonline.sandbox.odata import parse_date_value, wall_ms
+
+if TYPE_CHECKING:
+    from tap_exactonline.sandbox.world import World
 
 
 class MutationError(Exception):
     """A mutation request that cannot be applied (message says what to change)."""
 
 
+# stream -> (table, key column, touched text column, webhook topic, standard endpoint)
+SIMPLE = {
+    "gl_accounts": ("glacc", "ID", "SearchCode", "GLAccounts", "financial/GLAccounts"),
+    "gl_classifications": ("glclass", "ID", "Description", "GLClassifications",
+                           "financial/GLClassifications"),
+    "accounts": ("account", "ID", "Remarks", "Accounts", "crm/Accounts"),
+    "contacts": ("contact", "ID", "JobTitleDescription", "Contacts", "crm/Contacts"),
+    "items": ("item", "ID", "SearchCode", "Items", "logistics/Items"),
+    "projects": ("project", "ID", "Description", "Projects", "project/Projects"),
+    "time_cost_transactions": ("tct", "ID", "Notes", "TimeTransactions",
+                               "project/TimeTransactions"),
+    "employees": ("employee", "ID", "City", "Employees", "payroll/Employees"),
+    "sales_orders": ("sorder", "ID", "Description", "SalesOrders", "salesorder/SalesOrders"),
+    "sales_order_lines": ("soline", "ID", "Description", "SalesOrders",
+                          "salesorder/SalesOrderLines"),
+    "payments": ("cashflow", "ID", None, "Payments", "cashflow/Payments"),
+    "receivables": ("cashflow", "ID", None, "Receivables", "cashflow/Receivables"),
+    "journals": ("journal", "ID", "Description", "Journals", "financial/Journals"),
+    "cost_centers": ("costcenter", "ID", "Description", "CostCenters", "hrm/Costcenters"),
+    "cost_units": ("costunit", "ID", "Description", "CostUnits", "hrm/Costunits"),
+    "vat_codes": ("vatcode", "ID", "Description", "VATCodes", "vat/VATCodes"),
+    "currencies": ("currency", "Code", "Description", "Currencies", "general/Currencies"),
+}
+# entry-based streams -> (entry Type or None for any, topic, endpoint, key column of entry)
+ENTRY = {
+    "transaction_lines": (None, "FinancialTransactions", "financialtransaction/Transactions",
+                          "EntryID"),
+    "sales_entries": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
+    "sales_entry_lines": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
+    "purchase_entries": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
+                         "EntryID"),
+    "purchase_entry_lines": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
+                             "EntryID"),
+    "purchase_invoices": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
+                          "PurchaseInvoiceID"),
+    "purchase_invoice_lines": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
+                               "PurchaseInvoiceID"),
+    "general_journal_entries": (GENERAL, "GeneralJournalEntries",
+                                "generaljournalentry/GeneralJournalEntries", "EntryID"),
+    "general_journal_entry_lines": (GENERAL, "GeneralJournalEntries",
+                                    "generaljournalentry/GeneralJournalEntries", "EntryID"),
+    "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
+    "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
+}
+PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID"}
+
+
 class Mutator:
-    """Applies mutation requests to a World."""
+    """Applies mutation requests to a World's store (under the store lock)."""
 
-    def __init__(self, world: Any) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
+        self.store = world.store
+        self.conn = world.store.conn
+        self.serial = 0
 
+    # -- entry point ------------------------------------------------------------------------
     def apply(self, body: Any) -> list[dict[str, Any]]:
-        """Apply one mutation request; returns the changed rows."""
-        raise MutationError("mutate is not implemented yet")
+        """Validate and apply one request; returns the ``changed`` list.
+
+        Raises:
+            MutationError: Unknown division/stream/action, bad ids or fields.
+        """
+        if not isinstance(body, dict):
+            raise MutationError("the body must be a JSON object")
+        division = body.get("division")
+        if division not in self.world.accessible_divisions:
+            raise MutationError(f"division must be one of {self.world.accessible_divisions}")
+        stream = body.get("stream")
+        action = body.get("action")
+        if action not in ("create", "update", "delete"):
+            raise MutationError('action must be "create", "update" or "delete"')
+        ids = body.get("ids")
+        count = body.get("count", 1 if ids is None else None)
+        if ids is not None and (not isinstance(ids, list) or action == "create"):
+            raise MutationError('"ids" must be a list and is for update/delete only')
+        if ids is None and (not isinstance(count, int) or count < 1):
+            raise MutationError('"count" must be a positive integer')
+        fields = body.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise MutationError('"fields" must be an object of Exact field values')
+        with self.store.lock:
+            self.serial += 1
+            self.conn.execute("BEGIN")
+            try:
+                changed, events = self._dispatch(division, stream, action, ids, count, fields)
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        for event in events:
+            self.world.emit(event)
+        return changed
+
+    def _dispatch(self, division: int, stream: Any, action: str, ids: list | None,
+                  count: int | None, fields: dict) -> tuple[list, list]:
+        if stream in SIMPLE:
+            return self.simple(division, stream, action, ids, count, fields)
+        if stream in ENTRY:
+            return self.entries(division, stream, action, ids, count, fields)
+        if stream == "sales_invoices":
+            return self.invoices(division, action, ids, count, fields)
+        if stream == "purchase_orders":
+            return self.purchase_orders(division, action, ids, count, fields)
+        streams = sorted([*SIMPLE, *ENTRY, "sales_invoices", "purchase_orders"])
+        raise MutationError(f"stream must be one of {streams}")
+
+    # -- helpers ----------------------------------------------------------------------------
+    def now(self) -> tuple[int, int]:
+        """(UTC ms, wall-clock ms) of the sandbox clock."""
+        utc = int(self.world.clock.now() * 1000)
+        return utc, wall_ms(utc)
+
+    def next_ts(self, division: int, rows: int = 1) -> int:
+        """First of ``rows`` fresh rowversions, above every Timestamp and ``now * 32``."""
+        utc, _ = self.now()
+        first = max(self.store.next_ts[division], utc * 32)
+        self.store.next_ts[division] = first + rows
+        return first
+
+    def rng(self, division: int) -> random.Random:
+        """Deterministic generator for this mutation."""
+        return random.Random(f"mutate:{self.world.options.seed}:{division}:{self.serial}")  # noqa: S311
+
+    def pick(self, sql: str, args: tuple, ids: list | None, count: int | None,
+             idcond: str) -> list[tuple]:
+        """Rows of ``sql`` (``{cond}`` placeholder) chosen by ``ids`` or the last ``count``.
+
+        ``idcond`` is the SQL condition matching one id (``?`` placeholders, all bound to it).
+        """
+        if ids is not None:
+            out, seen = [], set()
+            for value in ids:
+                text = str(value).lower() if "-" in str(value) else str(value)
+                cond = idcond.replace("?", "?")
+                rows = self.conn.execute(sql.format(cond=cond),
+                                         (*args, *([text] * idcond.count("?")))).fetchall()
+                if not rows:
+                    raise MutationError(f"no row with id {value!r} in that stream and division")
+                for row in rows:
+                    if row[0] not in seen:
+                        seen.add(row[0])
+                        out.append(row)
+            return out
+        rows = self.conn.execute(sql.format(cond="1") + " ORDER BY 1 DESC LIMIT ?",
+                                 (*args, count)).fetchall()
+        if not rows:
+            raise MutationError("no rows to change in that stream and division")
+        return rows
+
+    def columns_for(self, table: str, stream: str, fields: dict) -> dict[str, Any]:
+        """Stored columns for ``fields`` (Exact names), values converted to storage form."""
+        from tap_exactonline.sandbox.schema import columns
+
+        cols = set(columns(table)) - PROTECTED
+        ep = catalog.BY_STREAM.get(stream)
+        types = ep.fields if ep else {}
+        out: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name not in cols:
+                raise MutationError(f"field {name!r} cannot be set on {stream}; settable: "
+                                    f"{sorted(c for c in cols if not c.endswith('_r'))}")
+            edm = types.get(name, "")
+            if edm == "Edm.DateTime":
+                value = parse_date_value(value)
+            elif edm == "Edm.Boolean":
+                value = int(bool(value))
+            out[name] = value
+        return out
+
+    def deleted(self, division: int, entity_type: int, ids: list[str]) -> None:
+        """Write one sync/Deleted row per deleted sync row."""
+        if not ids:
+            return
+        _, wall = self.now()
+        first = self.next_ts(division, len(ids))
+        guid = Ids(self.rng(division))
+        start = self.conn.execute("SELECT coalesce(max(rid), 0) FROM deleted").fetchone()[0]
+        self.conn.executemany(
+            "INSERT INTO deleted VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(start + i + 1, division, first + i, guid(), key, entity_type, wall)
+             for i, key in enumerate(ids)])
+
+    def event(self, division: int, topic: str, action: str, key: str, path: str) -> Any:
+        """A ChangeEvent for one entity."""
+        from tap_exactonline.sandbox.world import ChangeEvent
+
+        literal = f"'{key}'" if path == "general/Currencies" else f"guid'{key}'"
+        return ChangeEvent(division=division, topic=topic, action=action.capitalize(),
+                           key=key, endpoint_path=f"/api/v1/{division}/{path}({literal})")
+
+    # -- simple tables ----------------------------------------------------------------------
+    def simple(self, division: int, stream: str, action: str, ids: list | None,
+               count: int | None, fields: dict) -> tuple[list, list]:
+        """Create/update/delete rows of a one-table stream."""
+        table, key, touch, topic, path = SIMPLE[stream]
+        kind = {"payments": " AND kind = 'P'", "receivables": " AND kind = 'R'"}.get(stream, "")
+        values = self.columns_for(table, stream, fields)
+        has_ts = table in ("glacc", "glclass", "account", "contact", "item", "project", "tct",
+                           "employee", "sorder", "soline")
+        etype = catalog.ENTITY_TYPES.get(stream)
+        _, wall = self.now()
+        changed, events = [], []
+        if action == "create":
+            template = self.conn.execute(
+                f"SELECT * FROM {table} WHERE division = ?{kind} ORDER BY rid DESC LIMIT 1",  # noqa: S608
+                (division,)).fetchone()
+            if template is None:
+                raise MutationError(f"no {stream} rows to model a new one on")
+            cols = [d[0] for d in self.conn.execute(f"SELECT * FROM {table} LIMIT 0").description]  # noqa: S608
+            guid = Ids(self.rng(division))
+            for i in range(count or 1):
+                row = dict(zip(cols, template, strict=True))
+                row["rid"] = None
+                if "ID" in row:
+                    row["ID"] = guid()
+                if table == "account":
+                    number = self.conn.execute("SELECT count(*) FROM account WHERE division = ?",
+                                               (division,)).fetchone()[0] + 1
+                    row["Code"] = f"{number:>18}"
+                    row["Name"] = f"New account {number}"
+                elif table == "currency":
+                    row["Code"] = f"X{self.serial % 100:02d}{i}"
+                elif "Code" in row and row["Code"] is not None:
+                    row["Code"] = f"N{self.serial}-{i}"
+                row["Created"] = row["Modified"] = wall
+                if has_ts:
+                    row["Timestamp"] = self.next_ts(division)
+                row.update(values)
+                self.conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "  # noqa: S608
+                                  f"({', '.join('?' * len(cols))})", list(row.values()))
+                changed.append({"stream": stream, "action": action, "ID": row[key],
+                                "Timestamp": row.get("Timestamp") if has_ts else None})
+                events.append(self.event(division, topic, action, row[key], path))
+            return changed, events
+        rows = self.pick(f"SELECT rid, {key} FROM {table} WHERE division = ?{kind} AND {{cond}}",  # noqa: S608
+                         (division,), ids, count, f"{key} = ?")
+        for rid, key_value in rows:
+            if action == "delete":
+                self.conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))  # noqa: S608
+                removed = [key_value]
+                if table == "sorder":
+                    lines = [r[0] for r in self.conn.execute(
+                        "SELECT ID FROM soline WHERE order_r = ?", (rid,))]
+                    self.conn.execute("DELETE FROM soline WHERE order_r = ?", (rid,))
+                    self.deleted(division, catalog.ENTITY_TYPES["sales_order_lines"], lines)
+                if etype:
+                    self.deleted(division, etype, removed)
+                changed.append({"stream": stream, "action": action, "ID": key_value,
+                                "Timestamp": None})
+            else:
+                sets = dict(values)
+                if touch and touch not in sets:
+                    sets[touch] = f"Updated {self.serial}"
+                sets["Modified"] = wall
+                ts = None
+                if has_ts:
+                    ts = sets["Timestamp"] = self.next_ts(division)
+                assignments = ", ".join(f"{c} = ?" for c in sets)
+                self.conn.execute(f"UPDATE {table} SET {assignments} WHERE rid = ?",  # noqa: S608
+                                  [*sets.values(), rid])
+                changed.append({"stream": stream, "action": action, "ID": key_value,
+                                "Timestamp": ts})
+            events.append(self.event(division, topic, action, key_value, path))
+        return changed, events
+
+    # -- journal entries ----------------------------------------------------------------------
+    def ledger(self, division: int) -> LedgerGenerator:
+        """A ledger generator over the division's current master data."""
+        q = self.conn.execute
+        g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "")
+        g.rng = self.rng(division)
+        g.guid = Ids(g.rng)
+        g.customers = [r for (r,) in q("SELECT rid FROM account WHERE division = ? AND "
+                                       "IsSales = 1 AND IsSupplier = 0", (division,))]
+        g.suppliers = [r for (r,) in q("SELECT rid FROM account WHERE division = ? AND "
+                                       "IsSupplier = 1", (division,))]
+        items = q("SELECT rid, CAST(round(StandardSalesPrice * 100) AS INTEGER), Description, "
+                  "IsTime FROM item WHERE division = ?", (division,)).fetchall()
+        g.items = [(r, p, d) for r, p, d, t in items if not t] or [(None, 1000, "Goods")]
+        g.hour_items = [(r, p, d) for r, p, d, t in items if t] or g.items
+        vats = q("SELECT rid, Percentage FROM vatcode WHERE division = ? ORDER BY rid",
+                 (division,)).fetchall()
+        g.vat = [r for r, _ in vats]
+        g.vat_pct = dict(vats)
+        g.cc = [r for (r,) in q("SELECT rid FROM costcenter WHERE division = ?", (division,))]
+        g.cu = [r for (r,) in q("SELECT rid FROM costunit WHERE division = ?", (division,))]
+        g.gl = dict(q("SELECT Code, rid FROM glacc WHERE division = ?", (division,)).fetchall())
+        g.journal = dict(q("SELECT Type, rid FROM journal WHERE division = ?",
+                           (division,)).fetchall())
+        if not (g.customers and g.suppliers and g.vat and g.cc and g.cu):
+            raise MutationError("the division lacks the master data to create entries")
+        return LedgerGenerator(g)
+
+    def new_entry(self, division: int, kind: int) -> int:
+        """Create one balanced entry of ``kind`` now; returns its rid."""
+        lg = self.ledger(division)
+        utc, _ = self.now()
+        utc = max(utc, -(-self.store.next_ts[division] // 32))
+        utc = utc - utc % 16 + 8  # the transaction-line ms slot
+        if utc * 32 < self.store.next_ts[division]:
+            utc += 16
+        plan = {SALES: lg.sales_plan, PURCHASE: lg.purchase_plan, BANK: lg.bank_plan,
+                GENERAL: lambda: lg.general_plan(lg.rng.randint(2, 4))}[kind]()
+        lg.write_entry(utc, kind, plan[1], plan[2])
+        lg.w.flush()
+        self.store.next_ts[division] = (utc + 2) * 32
+        rid = self.conn.execute("SELECT max(rid) FROM entry").fetchone()[0]
+        self.conn.execute("UPDATE entry SET Created = Modified WHERE rid = ?", (rid,))
+        self.conn.execute("UPDATE invoice SET Created = Modified WHERE entry_r = ?", (rid,))
+        return rid
+
+    def entry_items(self, stream: str, action: str, rid: int) -> list[dict[str, Any]]:
+        """``changed`` items of ``stream`` for entry ``rid`` (call before deleting it)."""
+        if stream == "transaction_lines":
+            rows = self.conn.execute("SELECT ID, Timestamp FROM tl WHERE entry_r = ? "
+                                     "ORDER BY LineNumber", (rid,)).fetchall()
+        elif stream.endswith("_lines"):
+            cond = "" if stream.startswith("general") else " AND LineNumber > 0"
+            rows = [(i, None) for (i,) in self.conn.execute(
+                f"SELECT ID FROM tl WHERE entry_r = ? AND is_vat = 0{cond} "  # noqa: S608
+                "ORDER BY LineNumber", (rid,))]
+        else:
+            col = "PurchaseInvoiceID" if stream == "purchase_invoices" else "EntryID"
+            rows = [(self.conn.execute(f"SELECT {col} FROM entry WHERE rid = ?",  # noqa: S608
+                                       (rid,)).fetchone()[0], None)]
+        return [{"stream": stream, "action": action, "ID": i,
+                 "Timestamp": None if action == "delete" else ts} for i, ts in rows]
+
+    def entries(self, division: int, stream: str, action: str, ids: list | None,
+                count: int | None, fields: dict) -> tuple[list, list]:
+        """Create/update/delete journal entries (all their transaction lines)."""
+        kind, topic, path, keycol = ENTRY[stream]
+        values = self.columns_for("entry", stream, fields)
+        changed, events = [], []
+        if action == "create":
+            for _ in range(count or 1):
+                rid = self.new_entry(division, kind if kind is not None else GENERAL)
+                changed += self.entry_items(stream, action, rid)
+                if values:
+                    self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in values)} "  # noqa: S608
+                                      "WHERE rid = ?", [*values.values(), rid])
+                key = self.conn.execute(f"SELECT {keycol} FROM entry WHERE rid = ?",  # noqa: S608
+                                        (rid,)).fetchone()[0]
+                events.append(self.event(division, topic, action, key, path))
+            return changed, events
+        type_cond = "" if kind is None else f" AND Type = {kind}"
+        rows = self.pick(
+            f"SELECT rid, {keycol} FROM entry WHERE division = ?{type_cond} AND {{cond}}",  # noqa: S608
+            (division,), ids, count,
+            "(EntryID = ? OR PurchaseInvoiceID = ? OR "
+            "rid IN (SELECT entry_r FROM tl WHERE ID = ?))")
+        _, wall = self.now()
+        for rid, key in rows:
+            if action == "delete":
+                changed += self.entry_items(stream, action, rid)
+                lines = [i for (i,) in self.conn.execute(
+                    "SELECT ID FROM tl WHERE entry_r = ? ORDER BY LineNumber", (rid,))]
+                self.conn.execute("DELETE FROM tl WHERE entry_r = ?", (rid,))
+                self.conn.execute("DELETE FROM cashflow WHERE entry_r = ?", (rid,))
+                self.conn.execute("DELETE FROM entry WHERE rid = ?", (rid,))
+                self.deleted(division, catalog.ENTITY_TYPES["transaction_lines"], lines)
+            else:
+                sets = {"Description": f"Updated {self.serial}", **values, "Modified": wall}
+                self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608
+                                  "WHERE rid = ?", [*sets.values(), rid])
+                self.bump("tl", "entry_r", rid, division)
+                changed += self.entry_items(stream, action, rid)
+            events.append(self.event(division, topic, action, key, path))
+        return changed, events
+
+    def bump(self, table: str, parent_col: str, parent: int, division: int) -> None:
+        """Give every row of a parent (entry, invoice, order) fresh Timestamps, in line order."""
+        rids = [r for (r,) in self.conn.execute(
+            f"SELECT rid FROM {table} WHERE {parent_col} = ? ORDER BY LineNumber", (parent,))]  # noqa: S608
+        first = self.next_ts(division, len(rids))
+        self.conn.executemany(f"UPDATE {table} SET Timestamp = ? WHERE rid = ?",  # noqa: S608
+                              [(first + i, r) for i, r in enumerate(rids)])
+
+    # -- sales invoices --------------------------------------------------------------------------
+    def invoices(self, division: int, action: str, ids: list | None, count: int | None,
+                 fields: dict) -> tuple[list, list]:
+        """Create/update/delete sales invoices (header row and line rows together)."""
+        values = self.columns_for("invoice", "sales_invoices", fields)
+        path = "salesinvoice/SalesInvoices"
+        changed, events = [], []
+
+        def rows_of(inv: int, act: str) -> list[dict[str, Any]]:
+            return [{"stream": "sales_invoices", "action": act, "ID": i,
+                     "Timestamp": None if act == "delete" else ts}
+                    for i, ts in self.conn.execute("SELECT ID, Timestamp FROM sinv WHERE "
+                                                   "invoice_r = ? ORDER BY LineNumber", (inv,))]
+
+        if action == "create":
+            for _ in range(count or 1):
+                entry = self.new_entry(division, SALES)
+                inv, key = self.conn.execute("SELECT rid, InvoiceID FROM invoice WHERE "
+                                             "entry_r = ?", (entry,)).fetchone()
+                if values:
+                    self.conn.execute(f"UPDATE invoice SET {', '.join(f'{c} = ?' for c in values)} "  # noqa: S608
+                                      "WHERE rid = ?", [*values.values(), inv])
+                changed += rows_of(inv, action)
+                events.append(self.event(division, "SalesInvoices", action, key, path))
+            return changed, events
+        rows = self.pick("SELECT rid, InvoiceID FROM invoice WHERE division = ? AND {cond}",
+                         (division,), ids, count,
+                         "(InvoiceID = ? OR rid IN (SELECT invoice_r FROM sinv WHERE ID = ?))")
+        _, wall = self.now()
+        for inv, key in rows:
+            if action == "delete":
+                items = rows_of(inv, action)
+                changed += items
+                lines = [c["ID"] for c in items]
+                self.conn.execute("DELETE FROM sinv WHERE invoice_r = ?", (inv,))
+                self.conn.execute("DELETE FROM invoice WHERE rid = ?", (inv,))
+                self.deleted(division, catalog.ENTITY_TYPES["sales_invoices"], lines)
+            else:
+                sets = {"Remarks": f"Updated {self.serial}", **values, "Modified": wall}
+                self.conn.execute(f"UPDATE invoice SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608
+                                  "WHERE rid = ?", [*sets.values(), inv])
+                self.bump("sinv", "invoice_r", inv, division)
+                changed += rows_of(inv, action)
+            events.append(self.event(division, "SalesInvoices", action, key, path))
+        return changed, events
+
+    # -- purchase orders (sync rows are the order lines) -----------------------------------------
+    def purchase_orders(self, division: int, action: str, ids: list | None, count: int | None,
+                        fields: dict) -> tuple[list, list]:
+        """Create/update/delete purchase orders (all their line rows together)."""
+        values = self.columns_for("porder", "purchase_orders", fields)
+        path = "purchaseorder/PurchaseOrders"
+        changed, events = [], []
+        _, wall = self.now()
+
+        def rows_of(order: int, act: str) -> list[dict[str, Any]]:
+            return [{"stream": "purchase_orders", "action": act, "ID": i,
+                     "Timestamp": None if act == "delete" else ts}
+                    for i, ts in self.conn.execute("SELECT ID, Timestamp FROM poline WHERE "
+                                                   "order_r = ? ORDER BY LineNumber", (order,))]
+
+        if action == "create":
+            guid = Ids(self.rng(division))
+            for _ in range(count or 1):
+                last = self.conn.execute("SELECT * FROM porder WHERE division = ? ORDER BY rid "
+                                         "DESC LIMIT 1", (division,)).fetchone()
+                if last is None:
+                    raise MutationError("no purchase orders to model a new one on")
+                new = self.conn.execute("SELECT max(rid) FROM porder").fetchone()[0] + 1
+                number = self.conn.execute("SELECT max(OrderNumber) FROM porder WHERE "
+                                           "division = ?", (division,)).fetchone()[0] + 1
+                row = [new, division, guid(), number, *last[4:13], wall, wall]
+                marks = ", ".join("?" * len(row))
+                self.conn.execute(f"INSERT INTO porder VALUES ({marks})", row)  # noqa: S608
+                lines = self.conn.execute("SELECT * FROM poline WHERE order_r = ? ORDER BY "
+                                          "LineNumber", (last[0],)).fetchall()
+                first = self.next_ts(division, len(lines))
+                top = self.conn.execute("SELECT max(rid) FROM poline").fetchone()[0]
+                for i, line in enumerate(lines):
+                    marks = ", ".join("?" * len(line))
+                    self.conn.execute(f"INSERT INTO poline VALUES ({marks})",  # noqa: S608
+                                      [top + i + 1, division, guid(), first + i, new,
+                                       *line[5:]])
+                if values:
+                    self.conn.execute(f"UPDATE porder SET {', '.join(f'{c} = ?' for c in values)} "  # noqa: S608
+                                      "WHERE rid = ?", [*values.values(), new])
+                changed += rows_of(new, action)
+                events.append(self.event(division, "PurchaseOrders", action, row[2], path))
+            return changed, events
+        rows = self.pick("SELECT rid, ID FROM porder WHERE division = ? AND {cond}",
+                         (division,), ids, count,
+                         "(ID = ? OR rid IN (SELECT order_r FROM poline WHERE ID = ?))")
+        for order, key in rows:
+            if action == "delete":
+                items = rows_of(order, action)
+                changed += items
+                self.conn.execute("DELETE FROM poline WHERE order_r = ?", (order,))
+                self.conn.execute("DELETE FROM porder WHERE rid = ?", (order,))
+                self.deleted(division, catalog.ENTITY_TYPES["purchase_orders"],
+                             [c["ID"] for c in items])
+            else:
+                sets = {"Description": f"Updated {self.serial}", **values, "Modified": wall}
+                self.conn.execute(f"UPDATE porder SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608
+                                  "WHERE rid = ?", [*sets.values(), order])
+                self.bump("poline", "order_r", order, division)
+                changed += rows_of(order, action)
+            events.append(self.event(division, "PurchaseOrders", action, key, path))
+        return changed, events
