@@ -37,6 +37,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess
     """Two divisions, 4 calls per 1-s minute per division."""
     proc = SandboxProcess(seed=5, divisions=2, rows=5000, minute_seconds=1,
                           minutely_limit=MINUTELY_LIMIT, daily_limit=100_000)
+    proc.tokens = tmp_path_factory.mktemp("tokens")  # one token store: Exact rotates tokens
     proc.start(log_dir=tmp_path_factory.mktemp("sandbox-limited"))
     yield proc
     proc.stop()
@@ -52,7 +53,7 @@ def assert_complete(sandbox: SandboxProcess, result, stream: str, division: int)
 def test_long_sync_finishes_without_a_single_429(limited: SandboxProcess, tmp_path: Path):
     streams = ["transaction_lines", "accounts", *SMALL_STREAMS]
     reset_stats(limited)
-    result = run_tap(tmp_path, tap_config(limited, tmp_path, [DIV_A, DIV_B]), streams)
+    result = run_tap(tmp_path, tap_config(limited, limited.tokens, [DIV_A, DIV_B]), streams)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = limited.stats()
     # the run needed several minutes' worth of calls per division ...
@@ -70,7 +71,7 @@ def test_429_storm_is_waited_out(limited: SandboxProcess, tmp_path: Path):
     reset_stats(limited)
     limited.faults({"kind": "429", "count": 5,
                     "path_contains": f"/{DIV_A}/sync/Financial/TransactionLines"})
-    result = run_tap(tmp_path, tap_config(limited, tmp_path, [DIV_A]), ["transaction_lines"])
+    result = run_tap(tmp_path, tap_config(limited, limited.tokens, [DIV_A]), ["transaction_lines"])
     assert result.returncode == 0, result.stderr[-3000:]
     stats = limited.stats()
     assert stats["faults_injected"] == 5
@@ -90,7 +91,7 @@ def test_server_errors_resets_and_truncated_bodies_are_retried_without_losing_ro
     ]
     for fault in faults:
         limited.faults({"count": 1, **fault})
-    result = run_tap(tmp_path, tap_config(limited, tmp_path, [DIV_A, DIV_B]),
+    result = run_tap(tmp_path, tap_config(limited, limited.tokens, [DIV_A, DIV_B]),
                      ["transaction_lines", "accounts"])
     assert result.returncode == 0, result.stderr[-3000:]
     stats = limited.stats()
@@ -106,7 +107,7 @@ def test_server_errors_resets_and_truncated_bodies_are_retried_without_losing_ro
 def test_400_is_not_retried(limited: SandboxProcess, tmp_path: Path):
     """A bad query (an unknown field in $select) must not burn Exact's error budget."""
     reset_stats(limited)
-    result = run_tap(tmp_path, tap_config(limited, tmp_path, [DIV_A]),
+    result = run_tap(tmp_path, tap_config(limited, limited.tokens, [DIV_A]),
                      ["gl_accounts", "accounts"],
                      extra_properties={"gl_accounts": {"NoSuchField": {"type": ["null",
                                                                                 "string"]}}})
