@@ -332,6 +332,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             seed = seed_hash(self._seed) or (old.seed_hash if old else None)
             record = self._record_from(answer, None, seed)
             tx.save(record)
+            self.logger.debug("new tokens saved in the token store")
             self._record = record
             return record
 
@@ -429,6 +430,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 keep_seed = configured or (record.seed_hash if record else None)
                 new = self._record_from(answer, record, keep_seed)
                 tx.save(new)
+                self.logger.debug("new tokens saved in the token store")
                 self._not_before = 0.0
                 self._last_outcome = "refreshed"
                 return new
@@ -461,6 +463,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             if answer.access_token:
                 fresh = self._record_from(answer, fresh, fresh.seed_hash)
             tx.save(fresh)
+            self.logger.debug("new refresh token saved in the token store")
         if fresh is None or not fresh.access_token:
             raise TokenEndpointError(
                 "Exact Online refused a new access token (the last one is younger than 570 s) "

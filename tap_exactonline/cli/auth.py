@@ -33,6 +33,7 @@ import requests
 
 from tap_exactonline.auth import (
     LOGIN_COMMAND,
+    MIN_AGE_FRACTION,
     ExactOnlineAuthenticator,
     ReauthorizationRequired,
     TokenEndpointError,
@@ -331,10 +332,11 @@ def refresh(ctx: click.Context) -> None:
     if outcome == "too_young":
         age = time.time() - (record.access_token_issued_at or 0.0)
         wait = refresh_due_at(record) - time.time()
+        min_age = MIN_AGE_FRACTION * (record.access_token_lifetime or 600.0)
         click.echo(
-            f"The access token is {age:.0f} s old: Exact allows a new one only 570 s after the "
-            f"last (about {max(wait, 0):.0f} s from now). Nothing to do; the refresh token was "
-            f"issued {utc(record.refresh_token_issued_at)} and dies if unused on {dies}.")
+            f"The access token is {age:.0f} s old: Exact allows a new one only {min_age:.0f} s "
+            f"after the last (about {max(wait, 0):.0f} s from now). Nothing to do; the refresh "
+            f"token was issued {utc(record.refresh_token_issued_at)} and dies if unused on {dies}.")
     elif outcome == "too_early":
         click.echo("Exact Online answered 'access_token not expired': tokens kept; "
                    f"the refresh token dies if unused on {dies}.")
