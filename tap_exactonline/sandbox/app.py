@@ -153,6 +153,13 @@ class Sandbox:
             raise
         accessible = set(self.world.accessible_divisions)
         self.webhooks.accessible = accessible.__contains__
+        # Show the World's user (the one of /api/v1/current/Me) as Creator, when it has one.
+        if isinstance(getattr(self.world, "user_id", None), str):
+            self.webhooks.user_id = self.world.user_id  # type: ignore[attr-defined]
+            first = getattr(self.world, "user_first", "")
+            last = getattr(self.world, "user_last", "")
+            if first or last:
+                self.webhooks.user_full_name = f"{first} {last}".strip()
         router = Starlette(routes=[
             *self._control_routes(),
             *self.oauth.routes(),

@@ -106,7 +106,7 @@ class Subscription:
     created: float
     base_url: str
 
-    def entity(self, creator: str) -> dict[str, Any]:
+    def entity(self, creator: str, creator_name: str) -> dict[str, Any]:
         """OData verbose JSON of the subscription (keys in the order of the real response)."""
         return {
             "__metadata": {
@@ -117,7 +117,7 @@ class Subscription:
             "ClientID": None,
             "Created": odata_date(self.created),
             "Creator": creator,
-            "CreatorFullName": "Sandbox User",
+            "CreatorFullName": creator_name,
             "Description": self.description,
             "Division": self.division,
             "ID": self.id,
@@ -168,6 +168,7 @@ class WebhookHub:
         self.stats = stats
         self.webhook_secret = webhook_secret
         self.user_id = user_id
+        self.user_full_name = "Sandbox User"
         self.retries = retries
         self.retry_delay = retry_delay
         self.validate_callback = validate_callback
@@ -274,7 +275,8 @@ class WebhookHub:
                 with self._lock:
                     subs = [s for s in self._subs.values()
                             if s.division == division and s.client_id == client_id]
-                results = [s.entity(self.user_id) for s in sorted(subs, key=lambda s: s.created)]
+                subs.sort(key=lambda s: s.created)
+                results = [s.entity(self.user_id, self.user_full_name) for s in subs]
                 return Response(orjson.dumps({"d": {"results": results}}),
                                 media_type="application/json")
             return _error(405, "Method not allowed.")
@@ -290,7 +292,7 @@ class WebhookHub:
                 self._subs.pop(sub.id, None)
             return Response(status_code=204)
         if request.method == "GET":
-            return Response(orjson.dumps({"d": sub.entity(self.user_id)}),
+            return Response(orjson.dumps({"d": sub.entity(self.user_id, self.user_full_name)}),
                             media_type="application/json")
         return _error(405, "You are not allowed to update a webhook subscription.")
 
@@ -323,7 +325,7 @@ class WebhookHub:
                            body.get("Description"), client_id, self.clock.now(), base)
         with self._lock:
             self._subs[sub.id] = sub
-        return Response(orjson.dumps({"d": sub.entity(self.user_id)}), 201,
+        return Response(orjson.dumps({"d": sub.entity(self.user_id, self.user_full_name)}), 201,
                         media_type="application/json")
 
     def _validate(self, url: str) -> bool:
