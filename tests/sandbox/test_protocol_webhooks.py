@@ -179,3 +179,19 @@ def test_failed_delivery_is_retried(tmp_path: Path) -> None:
             assert json.loads(flaky.bodies[1])["Content"]["Action"] == "Update"
     finally:
         flaky.close()
+
+
+def test_webhook_validation_posts_an_empty_body_first(tmp_path: Path) -> None:
+    refusing = Receiver(statuses=[500])
+    good = Receiver()
+    try:
+        with start(tmp_path, divisions=1, webhook_validation=True) as sb:
+            token = access_token(sb)
+            refused = subscribe(sb, token, refusing.url)
+            assert refused.status_code == 400
+            assert refusing.bodies == [b""]
+            assert subscribe(sb, token, good.url).status_code == 201
+            assert good.bodies == [b""]
+    finally:
+        refusing.close()
+        good.close()
