@@ -82,7 +82,7 @@ def command() -> None:
 @click.option("--no-limits", is_flag=True,
               help="Never answer 429 (headers still sent with a limit of 1,000,000,000).")
 @click.option("--access-token-seconds", default=600.0, show_default=True, type=_SECONDS,
-              help="Access-token lifetime; a refresh before 95%% of it is refused (401).")
+              help="Access-token lifetime; a refresh before 95% of it is refused (401).")
 @click.option("--refresh-token-days", default=30.0, show_default=True, type=_SECONDS,
               help="Days an unused refresh token stays valid.")
 @click.option("--token-calls-per-day", default=200, show_default=True, type=_POSITIVE,
@@ -106,7 +106,12 @@ def command() -> None:
               help="uvicorn log level (info adds one line per request).")
 def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level: str,
           **options: object) -> None:
-    """Serve the sandbox until SIGTERM or Ctrl-C."""
+    """Serve the sandbox until SIGTERM or Ctrl-C.
+
+    API, OAuth (/api/oauth2/auth, /api/oauth2/token) and webhooks share one host, as on
+    Exact Online; the control API is under /_sandbox/ (stats, faults, clock, truth, mutate).
+    See docs/sandbox.md.
+    """
     import uvicorn
 
     try:
