@@ -316,8 +316,8 @@ class ExactOnlineStream(RESTStream):
 
     def division_of(self, context: Context | None) -> int:
         """The division a partition reads (the first resolved division if unpartitioned)."""
-        if context and "division" in context:
-            return int(context["division"])
+        if context and "Division" in context:
+            return int(context["Division"])
         return self.tap.divisions[0]
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
@@ -457,10 +457,14 @@ class ExactOnlineStream(RESTStream):
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
-        """One partition per division: ``[{"division": n}, ...]`` (None if unpartitioned)."""
+        """One state partition per division: ``[{"Division": n}, ...]``; None if unpartitioned.
+
+        The context key is the records' own ``Division`` field, so the SDK adds no extra
+        field to the records.
+        """
         if not self.partitioned:
             return None
-        return [{"division": d} for d in self.tap.divisions]
+        return [{"Division": d} for d in self.tap.divisions]
 
 
 class _NoAuth(requests.auth.AuthBase):

@@ -116,9 +116,14 @@ def run_tap(
 
 
 def tap_config(sandbox: Any, tmp: Path, **overrides: Any) -> dict[str, Any]:
-    """The sandbox's tap config with a private token store for this test."""
+    """The sandbox's tap config with the token store of that sandbox.
+
+    The sandbox's seed refresh token rotates on first use, so every run against one sandbox
+    shares one store (as a user's runs do). ``tmp`` is unused; kept for call-site clarity.
+    """
+    store = Path(sandbox.log_path or tmp).with_name(f"tokens-{sandbox.port}.json")
     return sandbox.tap_config(
-        token_store_path=str(tmp / "tokens.json"),
+        token_store_path=str(store),
         token_store_key=TOKEN_STORE_KEY,
         **overrides,
     )
@@ -160,6 +165,6 @@ def normalized(records: list[dict[str, Any]]) -> list[str]:
 
 def partition_bookmark(state: dict[str, Any], stream: str, division: int) -> Any:
     for partition in state.get("bookmarks", {}).get(stream, {}).get("partitions", []):
-        if partition.get("context") == {"division": division}:
+        if partition.get("context") == {"Division": division}:
             return partition.get("replication_key_value")
     return None
