@@ -41,6 +41,8 @@ from bi_refresh.settings import Common, LookerSettings, ModelRef, require
 from bi_refresh.summary import FAILED, MISSING, OK, TIMEOUT, Outcome, Stopwatch, one_line
 
 TOOL = "looker"
+# looker-sdk logs every request URL at INFO; our own lines say what happens.
+logging.getLogger("looker_sdk").setLevel(logging.WARNING)
 RUNNING = frozenset({"added", "pending", "running", "queued", "started"})
 T = TypeVar("T")
 

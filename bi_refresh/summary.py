@@ -61,8 +61,14 @@ class Redactor:
 
     BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 
+    #: Shorter values are not redacted: replacing every "ab" would garble the output and
+    #: protect nothing (no real secret is that short).
+    MIN_LENGTH = 4
+
     def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.secrets = sorted(
+            {s for s in secrets if len(s) >= self.MIN_LENGTH}, key=len, reverse=True
+        )
 
     def __call__(self, text: str) -> str:
         """Return ``text`` without secrets."""

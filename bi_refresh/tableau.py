@@ -17,18 +17,24 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
 import requests
-import tableauserverclient as TSC
-from tableauserverclient.server.endpoint.exceptions import (
-    FailedSignInError,
-    JobCancelledException,
-    JobFailedException,
-    TableauError,
-)
+
+with warnings.catch_warnings():
+    # TSC 0.42's first import compiles a docstring with an invalid escape (DeprecationWarning
+    # on stderr of every fresh install); it is not ours to fix and says nothing to a user.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import tableauserverclient as TSC
+    from tableauserverclient.server.endpoint.exceptions import (
+        FailedSignInError,
+        JobCancelledException,
+        JobFailedException,
+        TableauError,
+    )
 
 from bi_refresh.settings import Common, TableauSettings, require
 from bi_refresh.summary import FAILED, MISSING, OK, SKIPPED, TIMEOUT, Outcome, Stopwatch, one_line
@@ -75,16 +81,23 @@ class TableauSession:
         )
         self.settings = settings
         self.logger = logger
-        self.server = TSC.Server(
-            settings.server_url, use_server_version=not settings.api_version
-        )
+        self.server = TSC.Server(settings.server_url)
         self.server.add_http_options({"verify": common.verify})
         if settings.api_version:
             self.server.version = settings.api_version
         self.signed_in = False
+        self.version_known = bool(settings.api_version)
 
     def sign_in(self) -> None:
-        """Sign in with the personal access token (and read the server's REST API version)."""
+        """Sign in with the personal access token.
+
+        The first time, the server's REST API version is read first (``serverInfo`` needs no
+        session), so the sign-in already uses it: personal access tokens need 3.6 or later,
+        and TSC's built-in default is 2.4.
+        """
+        if not self.version_known:
+            self.server.use_server_version()
+            self.version_known = True
         auth = TSC.PersonalAccessTokenAuth(
             self.settings.token_name, self.settings.token_secret, site_id=self.settings.site
         )

@@ -77,6 +77,7 @@ class FakeTableau:
     sign_ins: int = 0
     sign_outs: int = 0
     refreshes: list[str] = field(default_factory=list)
+    sign_in_paths: list[str] = field(default_factory=list)
     expire_at_poll: int = 0  # job GET number after which every session token expires
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -88,6 +89,7 @@ class FakeTableau:
             self.valid_tokens.clear()
             self.sign_ins = self.sign_outs = 0
             self.refreshes.clear()
+            self.sign_in_paths.clear()
             self.expire_at_poll = 0
 
     def add(self, kind: str, name: str, **behaviour: object) -> FakeItem:
@@ -103,6 +105,7 @@ class FakeTableau:
 
     # ---- auth ----
     async def sign_in(self, request: Request) -> Response:
+        self.sign_in_paths.append(request.url.path)
         root = fromstring(await request.body())
         creds = root.find("credentials")
         site = creds.find("site") if creds is not None else None

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.bi.conftest import assert_no_secret, run_bi_refresh
+from tests.bi.fake_tableau import API_VERSION
 
 pytestmark = pytest.mark.bi
 
@@ -29,6 +30,8 @@ def test_refreshes_datasources_and_workbooks_by_luid_and_name(tableau):
     assert all(job.polls > job.item.polls for job in fake.jobs.values())  # waited to the end
     assert fake.sign_ins == 1
     assert fake.sign_outs == 1
+    # signed in with the REST API version the server reported (PATs need 3.6+)
+    assert fake.sign_in_paths == [f"/api/{API_VERSION}/auth/signin"]
     assert_no_secret(result)
 
 
