@@ -12,6 +12,7 @@ Environment options (the flags set them):
 variable                 meaning                                                 default
 =======================  ======================================================  =========
 BENCH_TAP_ROWS           transaction lines in the rows/s sandbox                 100000
+BENCH_ACCOUNTS_ROWS      transaction lines of the accounts rows/s sandbox        300000
 BENCH_CALLS_ROWS         transaction lines per division for the calls benchmark  5000
 BENCH_RSS_ROWS           row counts for peak RSS (comma-separated)               100000
 BENCH_UTIL_LIMIT         calls per 1-s "minute" for the utilization benchmark    4
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 FLAG_ENV = {
     "tap_rows": "BENCH_TAP_ROWS",
+    "accounts_rows": "BENCH_ACCOUNTS_ROWS",
     "calls_rows": "BENCH_CALLS_ROWS",
     "rss_rows": "BENCH_RSS_ROWS",
     "util_limit": "BENCH_UTIL_LIMIT",
