@@ -136,10 +136,10 @@ def test_kill_9_at_random_moments_never_strands_the_next_run(start_sandbox, tmp_
     killed = in_window = stranded = 0
     for _ in range(30):
         proc = subprocess.Popen(
-            driver_command(config, seconds=1.5, interval=0.02, log_level="DEBUG"),
+            driver_command(config, seconds=1.0, interval=0.02, log_level="DEBUG"),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
         try:
-            proc.wait(timeout=rng.uniform(0.2, 1.8))
+            proc.wait(timeout=rng.uniform(0.2, 1.4))
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
