@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -52,7 +51,6 @@ MUTATIONS = [
     ("items", "delete", 1),
     ("general_journal_entries", "create", 1),
 ]
-METRIC = re.compile(r"METRIC: (\{.*\})")
 
 
 def step(message: str) -> None:
@@ -157,9 +155,14 @@ def mutate(url: str) -> list[str]:
 
 
 def run_meltano(url: str) -> dict[str, int]:
-    """``meltano --environment=demo run tap-exactonline target-duckdb``; records per stream."""
+    """``meltano --environment=demo run tap-exactonline target-duckdb``; records per stream.
+
+    Meltano logs JSON lines (``--log-format=json``) so that singer-sdk's ``record_count``
+    metrics keep their tags (stream, division); the log file gets one readable line each.
+    """
     env = {**os.environ, "TAP_EXACTONLINE_BASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    cmd = [str(BIN / "meltano"), "--environment=demo", "run", "tap-exactonline", "target-duckdb"]
+    cmd = [str(BIN / "meltano"), "--log-format=json", "--environment=demo", "run",
+           "tap-exactonline", "target-duckdb"]
     received: dict[str, int] = {}
     with MELTANO_LOG.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -167,8 +170,7 @@ def run_meltano(url: str) -> dict[str, int]:
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
-                log.write(line)
-                _progress(line, received)
+                log.write(_readable(line, received) + "\n")
             code = proc.wait()
         finally:
             stop_group(proc)
@@ -179,25 +181,25 @@ def run_meltano(url: str) -> dict[str, int]:
     return received
 
 
-def _progress(line: str, received: dict[str, int]) -> None:
-    """Print a progress line for each finished stream/division (singer-sdk record_count)."""
-    match = METRIC.search(line)
-    if not match:
-        return
+def _readable(line: str, received: dict[str, int]) -> str:
+    """One log line as text; prints a progress line for each finished stream and division."""
     try:
-        metric = json.loads(match.group(1).replace('\\"', '"'))
+        event = json.loads(line)
     except json.JSONDecodeError:
-        return
-    if metric.get("metric") != "record_count":
-        return
-    tags = metric.get("tags", {})
-    stream = tags.get("stream", "?")
-    context = tags.get("context") or {}
-    division = context.get("division") or context.get("Division") or ""
-    value = int(metric.get("value", 0))
-    received[stream] = received.get(stream, 0) + value
-    where = f" division {division}" if division else ""
-    print(f"    {stream}{where}: {value} records", flush=True)
+        return line.rstrip("\n")
+    if not isinstance(event, dict):
+        return line.rstrip("\n")
+    metric = event.get("metric_info") or {}
+    if metric.get("metric") == "record_count":
+        tags = metric.get("tags") or {}
+        stream = str(tags.get("stream", "?"))
+        division = (tags.get("context") or {}).get("division")
+        value = int(metric.get("value", 0))
+        received[stream] = received.get(stream, 0) + value
+        where = f" (division {division})" if division else ""
+        print(f"    {stream}{where}: {value} records", flush=True)
+    return (f"{event.get('timestamp', '')} {event.get('level', '')} "
+            f"{event.get('name', 'meltano')}: {event.get('event', '')}")
 
 
 def main() -> None:

@@ -16,14 +16,14 @@ SCHEMA = "exactonline"
 # Trial balance of one division for one closed month: per GL account the month's debits and
 # credits (AmountDC > 0 is debit in Exact) and the closing balance (every posting up to the
 # month's end). Exact's TransactionLines hold both sides of every entry, so the totals balance.
-TRIAL_BALANCE_SQL = f"""
+TRIAL_BALANCE_SQL = """
 WITH lines AS (
     SELECT trim(glaccountcode) AS code, any_value(glaccountdescription) AS description,
            sum(amountdc) FILTER (WHERE date >= $start AND date < $end AND amountdc > 0) AS debit,
            -sum(amountdc) FILTER (WHERE date >= $start AND date < $end AND amountdc < 0)
                AS credit,
            sum(amountdc) FILTER (WHERE date < $end) AS closing
-    FROM {SCHEMA}.transaction_lines
+    FROM transaction_lines
     WHERE division = $division
     GROUP BY 1
 )
@@ -42,7 +42,8 @@ def table_counts(path: Path) -> dict[str, int]:
         tables = [row[0] for row in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
             "ORDER BY table_name", [SCHEMA]).fetchall()]
-        return {t: int(con.execute(f'SELECT count(*) FROM {SCHEMA}."{t}"').fetchone()[0])
+        con.execute(f'USE "{path.stem}"."{SCHEMA}"')
+        return {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])
                 for t in tables}
 
 
@@ -68,8 +69,10 @@ def print_report(path: Path, before: dict[str, int], received: dict[str, int]) -
 def print_trial_balance(path: Path, limit: int = 15) -> None:
     """Print the trial balance of the current division for the last closed month."""
     with duckdb.connect(str(path), read_only=True) as con:
+        # USE: the file exactonline.duckdb makes "exactonline" a catalog name as well
+        con.execute(f'USE "{path.stem}"."{SCHEMA}"')
         division, last = con.execute(
-            f"SELECT min(division), max(date) FROM {SCHEMA}.transaction_lines "
+            "SELECT min(division), max(date) FROM transaction_lines "
             "WHERE date < date_trunc('month', current_date)").fetchone()
         if last is None:
             print("\nNo transaction lines before this month: no closed month to report.")
