@@ -101,16 +101,23 @@ def clamp(value: int, low: int, high: int) -> int:
 
 
 class Ids:
-    """Deterministic lowercase GUIDs from a seeded generator."""
+    """Deterministic lowercase GUIDs (version-4 layout) from a seeded generator."""
+
+    CHUNK = 4096
 
     def __init__(self, rng: random.Random) -> None:
-        self.bits = rng.getrandbits
+        self.rng = rng
+        self.buffer = ""
+        self.pos = 0
 
     def __call__(self) -> str:
         """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``."""
-        n = self.bits(128)
-        return (f"{n >> 96:08x}-{(n >> 80) & 0xFFFF:04x}-4{(n >> 68) & 0xFFF:03x}-"
-                f"{8 | ((n >> 64) & 3):x}{(n >> 52) & 0xFFF:03x}-{n & 0xFFFFFFFFFFFF:012x}")
+        if self.pos >= len(self.buffer):
+            self.buffer = self.rng.randbytes(16 * self.CHUNK).hex()
+            self.pos = 0
+        h = self.buffer[self.pos:self.pos + 32]
+        self.pos += 32
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
 
 def event_times(table: str, start: int, end: int, count: int, rng: random.Random

@@ -181,20 +181,36 @@ class LedgerGenerator:
         account = extra.get("account")
         gross = extra.get("gross", 0)
         invoice_number = number if kind in (SALES, PURCHASE) else None
+        entry_id = guid()
+        journal = g.journal[JOURNAL_OF[kind]]
+        due = date + 30 * DAY if kind in (SALES, PURCHASE) else None
+        your_ref = f"REF{rng.randint(10000, 99999)}" if kind == PURCHASE else None
+        payment_ref = f"{number:016d}" if kind == SALES else None
+        description = {SALES: "Sales invoice", PURCHASE: "Purchase invoice",
+                       BANK: "Bank statement", GENERAL: "Memorial"}[kind] + f" {number}"
+        entry_js = g.snips.entry_js(entry_id, number, date, due, year, period, journal,
+                                    invoice_number, your_ref, payment_ref, 50, kind, created,
+                                    modified)
         w.add("entry", (
-            rid, d, guid(), number, kind, g.journal[JOURNAL_OF[kind]], date,
-            date + 30 * DAY if kind in (SALES, PURCHASE) else None, year, period, account,
-            {SALES: "Sales invoice", PURCHASE: "Purchase invoice", BANK: "Bank statement",
-             GENERAL: "Memorial"}[kind] + f" {number}",
-            invoice_number, f"REF{rng.randint(10000, 99999)}" if kind == PURCHASE else None,
-            f"{number:016d}" if kind == SALES else None, gross / 100,
+            rid, d, entry_id, number, kind, journal, date, due, year, period, account,
+            description, invoice_number, your_ref, payment_ref, gross / 100,
             extra.get("vat", 0) / 100, 50, guid() if kind == PURCHASE else None,
-            created, modified))
+            created, modified, entry_js))
+        add = w.buffers.setdefault("tl", [])
+        line_js = g.snips.line_js
+        gl_rids = g.gl
+        base_ts = utc * 32
         for n, (gl, acc, cents, vat_rid, cc, cu, item, qty, desc, is_vat, vat_cents,
                 base_cents) in enumerate(lines):
-            w.add("tl", (w.rid("tl"), d, guid(), timestamp(utc, n), rid, kind, n, g.gl[gl], acc,
-                         cents / 100, vat_cents / 100, base_cents / 100, vat_rid, cc, cu, None,
-                         item, qty, desc, is_vat))
+            line_id = guid()
+            amount, vat, base = cents / 100, vat_cents / 100, base_cents / 100
+            gl_rid = gl_rids[gl]
+            add.append((w.rid("tl"), d, line_id, base_ts + n, rid, kind, n, gl_rid, acc,
+                        amount, vat, base, vat_rid, cc, cu, None, item, qty, desc, is_vat,
+                        line_js(line_id, n, amount, vat, base, qty, desc, gl_rid, acc, vat_rid,
+                                cc, cu, item, None)))
+        if len(add) >= 20_000:
+            w.flush("tl")
         if kind == SALES:
             self.write_invoice(utc, rid, number, date, created, modified, extra)
         if kind in (SALES, PURCHASE):

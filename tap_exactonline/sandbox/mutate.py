@@ -20,6 +20,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from tap_exactonline.sandbox import catalog
+from tap_exactonline.sandbox.fastrows import Snippets, refresh_entry_js
 from tap_exactonline.sandbox.generator import DivisionGenerator, Ids
 from tap_exactonline.sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
 from tap_exactonline.sandbox.odata import parse_date_value, wall_ms
@@ -76,7 +77,7 @@ ENTRY = {
     "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
     "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
 }
-PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID"}
+PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js"}
 
 
 class Mutator:
@@ -322,6 +323,7 @@ class Mutator:
         g.gl = dict(q("SELECT Code, rid FROM glacc WHERE division = ?", (division,)).fetchall())
         g.journal = dict(q("SELECT Type, rid FROM journal WHERE division = ?",
                            (division,)).fetchall())
+        g.snips = Snippets(self.conn, division)
         if not (g.customers and g.suppliers and g.vat and g.cc and g.cu):
             raise MutationError("the division lacks the master data to create entries")
         return LedgerGenerator(g)
@@ -341,6 +343,7 @@ class Mutator:
         self.store.next_ts[division] = (utc + 2) * 32
         rid = self.conn.execute("SELECT max(rid) FROM entry").fetchone()[0]
         self.conn.execute("UPDATE entry SET Created = Modified WHERE rid = ?", (rid,))
+        refresh_entry_js(self.conn, lg.g.snips, rid)
         self.conn.execute("UPDATE invoice SET Created = Modified WHERE entry_r = ?", (rid,))
         return rid
 
@@ -374,6 +377,7 @@ class Mutator:
                 if values:
                     self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in values)} "  # noqa: S608
                                       "WHERE rid = ?", [*values.values(), rid])
+                    refresh_entry_js(self.conn, Snippets(self.conn, division), rid)
                 key = self.conn.execute(f"SELECT {keycol} FROM entry WHERE rid = ?",  # noqa: S608
                                         (rid,)).fetchone()[0]
                 events.append(self.event(division, topic, action, key, path))
@@ -385,6 +389,7 @@ class Mutator:
             "(EntryID = ? OR PurchaseInvoiceID = ? OR "
             "rid IN (SELECT entry_r FROM tl WHERE ID = ?))")
         _, wall = self.now()
+        snippets = Snippets(self.conn, division)
         for rid, key in rows:
             if action == "delete":
                 changed += self.entry_items(stream, action, rid)
@@ -398,6 +403,7 @@ class Mutator:
                 sets = {"Description": f"Updated {self.serial}", **values, "Modified": wall}
                 self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608
                                   "WHERE rid = ?", [*sets.values(), rid])
+                refresh_entry_js(self.conn, snippets, rid)
                 self.bump("tl", "entry_r", rid, division)
                 changed += self.entry_items(stream, action, rid)
             events.append(self.event(division, topic, action, key, path))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import orjson
+
 from tap_exactonline.sandbox.catalog import Endpoint
 from tap_exactonline.sandbox.odata import (
     COMPARISONS,
@@ -79,12 +81,51 @@ def _merge(parts: list[tuple[bool, str]]) -> str:
         out.append(text)
     if pending:
         out.append(sql_literal(pending))
-    return " || ".join(out)
+    return balanced(out)
+
+
+def balanced(terms: list[str]) -> str:
+    """``a || b || c …`` as a balanced tree of ``||``.
+
+    SQLite copies the left operand on every ``||``, so a flat chain of n terms costs O(n²)
+    bytes per row; a balanced one O(n log n).
+    """
+    if len(terms) <= 2:
+        return " || ".join(terms)
+    mid = len(terms) // 2
+    return f"({balanced(terms[:mid])}) || ({balanced(terms[mid:])})"
+
+
+_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+_STRING_RE = re.compile(r"^'((?:[^']|'')*)'$")
+
+
+def constant_json(edm: str, expr: str | None, consts: dict[str, str]) -> str | None:
+    """JSON text of a value that is the same on every row, else None."""
+    if expr is None:
+        return "false" if edm == "Edm.Boolean" else "null"
+    if edm.startswith("Exact.") or edm == "Edm.Binary":
+        return "null"
+    if expr in consts:
+        return orjson.dumps(consts[expr]).decode()
+    if edm in ("Edm.Guid", "Edm.String"):
+        match = _STRING_RE.match(expr)
+        return orjson.dumps(match.group(1).replace("''", "'")).decode() if match else None
+    if edm == "Edm.Boolean":
+        return {"0": "false", "1": "true"}.get(expr)
+    if edm != "Edm.DateTime" and _NUMBER_RE.match(expr):
+        return expr
+    return None
 
 
 @lru_cache(maxsize=512)
-def row_sql(ep: Endpoint, fields: tuple[str, ...]) -> str:
-    """SQL expression for the JSON object of one row with ``fields`` (in that order)."""
+def row_sql(ep: Endpoint, fields: tuple[str, ...], user: str = "", username: str = "") -> str:
+    """SQL expression for the JSON object of one row with ``fields`` (in that order).
+
+    Values that are the same on every row (nulls, literals, the user) are written into the SQL
+    text as JSON already, so SQLite only concatenates them.
+    """
+    consts = {":user": user, ":username": username}
     types = ep.fields
     uri_parts: list[tuple[bool, str]] = [
         (False, ":base"), (True, "/api/v1/"), (False, ":div"), (True, f"/{ep.path}("),
@@ -97,8 +138,12 @@ def row_sql(ep: Endpoint, fields: tuple[str, ...]) -> str:
         parts.append((True, f',"{name}":'))
         if is_navigation(edm):
             parts += [(True, '{"__deferred":{"uri":"'), *uri_parts, (True, f'/{name}"}}}}')]
+            continue
+        expr = ep.expression(name)
+        constant = constant_json(edm, expr, consts)
+        if constant is not None:
+            parts.append((True, constant))
         else:
-            expr = ep.expression(name)
             parts.append((False, value_sql(edm, expr)))
     parts.append((True, "}"))
     return _merge(parts)

@@ -65,12 +65,12 @@ TABLES: dict[str, str] = {
               "FinancialYear INTEGER, FinancialPeriod INTEGER, account_r INTEGER, "
               "Description TEXT, InvoiceNumber INTEGER, YourRef TEXT, PaymentReference TEXT, "
               "AmountDC REAL, VATAmountDC REAL, Status INTEGER, PurchaseInvoiceID TEXT, "
-              "Created INTEGER, Modified INTEGER"),
+              "Created INTEGER, Modified INTEGER, js TEXT"),
     "tl": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
            "entry_r INTEGER, etype INTEGER, LineNumber INTEGER, gl_r INTEGER, "
            "account_r INTEGER, AmountDC REAL, AmountVAT REAL, VATBase REAL, vat_r INTEGER, "
            "cc_r INTEGER, cu_r INTEGER, project_r INTEGER, item_r INTEGER, Quantity REAL, "
-           "Description TEXT, is_vat INTEGER"),
+           "Description TEXT, is_vat INTEGER, js TEXT"),
     "invoice": ("rid INTEGER PRIMARY KEY, division INTEGER, InvoiceID TEXT, "
                 "InvoiceNumber INTEGER, InvoiceDate INTEGER, DueDate INTEGER, "
                 "OrderDate INTEGER, OrderNumber INTEGER, account_r INTEGER, journal_r INTEGER, "

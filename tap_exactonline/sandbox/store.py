@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tap_exactonline.sandbox import generator, ledger, schema
+from tap_exactonline.sandbox import fastrows, generator, ledger, schema
 from tap_exactonline.sandbox.catalog import Endpoint
 from tap_exactonline.sandbox.odata import date_ms, wall_ms
 from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
@@ -93,6 +93,8 @@ class Store:
             gen.master()
             gen.projects_time()
             gen.orders()
+            gen.w.flush()
+            gen.snips = fastrows.Snippets(self.conn, division)
             ledger.LedgerGenerator(gen).run()
             gen.w.flush()
         schema.index(self.conn)
@@ -161,7 +163,10 @@ class Store:
         ``limit`` None = every row (truth). ``skiptoken``: last Timestamp (sync) or key.
         """
         order = self.order_exprs(ep, orderby or [])
-        select = row_sql(ep, fields)
+        if fastrows.applies(ep, fields):
+            select = fastrows.row_sql(ep, self.user, self.username)
+        else:
+            select = row_sql(ep, fields, self.user, self.username)
         named = self.params(base, division)
         with self.lock:
             extra: list[str] = []
