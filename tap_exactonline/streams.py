@@ -183,9 +183,10 @@ class SyncStream(CatalogStream):
             if state.get("replication_key") == self.replication_key
             else None
         )
-        move_date = self.tap.division_move_date(division)
+        moves = self.tap.division_move_dates()
+        move_date = moves.get(division)
         seen = state.get("division_move_date")
-        if move_date is not None and seen is not None and move_date != seen:
+        if division in moves and "division_move_date" in state and move_date != seen:
             if bookmark is not None:
                 self.logger.warning(
                     "%s: division %s moved (DivisionMoveDate %s, was %s): Exact regenerated "
@@ -198,7 +199,7 @@ class SyncStream(CatalogStream):
             state.pop("replication_key_value", None)
             state.pop("replication_key", None)
             bookmark = None
-        if move_date is not None:
+        if division in moves:
             state["division_move_date"] = move_date
         if bookmark is not None:
             return int(bookmark)

@@ -177,14 +177,18 @@ class TapExactOnline(Tap):
             )
         return cache["rows"]  # type: ignore[no-any-return]
 
-    def division_move_date(self, division: int) -> str | None:
-        """``DivisionMoveDate`` of a division as UTC ISO-8601 (None if Exact gives none)."""
+    def division_move_dates(self) -> dict[int, str | None]:
+        """``DivisionMoveDate`` per accessible division, UTC ISO-8601 or None (never moved).
+
+        One ``system/Divisions`` call per run (``$select=Code,DivisionMoveDate``).
+        """
         rows = self._division_rows(self.divisions[0])
+        moves: dict[int, str | None] = {}
         for row in rows:
-            if int(row.get("Code") or 0) == division:
+            if row.get("Code") is not None:
                 value = row.get("DivisionMoveDate")
-                return odata.moment_to_utc(value) if value else None
-        return None
+                moves[int(row["Code"])] = odata.moment_to_utc(value) if value else None
+        return moves
 
     def sync_timestamp(self, division: int, endpoint: str, start_date: str) -> int:
         """Timestamp to start a sync endpoint at ``start_date`` (read/sync/Sync/SyncTimestamp).
