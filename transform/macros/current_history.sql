@@ -1,0 +1,87 @@
+{#
+  Current state and history over a staging model (every loaded version of a row).
+
+  A version is identified by (division, key, exact_timestamp, exact_modified). The latest is
+  the highest Timestamp (sync family), else the latest Modified, else the latest extraction.
+  Rows whose key appears in the `deleted` stream for this stream are not current.
+#}
+
+{% macro version_order() -%}
+  exact_timestamp desc nulls last, exact_modified desc nulls last, extracted_at desc nulls last
+{%- endmacro %}
+
+{% macro not_deleted(key, stream) -%}
+  not exists (
+    select 1 from {{ ref('stg_deleted') }} as d
+    where d.division = s.division
+      and d.entity_key = s.{{ key }}
+      and d.stream_name = '{{ stream }}'
+  )
+{%- endmacro %}
+
+{#- Latest version per (division, key), deleted rows removed. -#}
+{% macro exact_current(staging, key, stream=none) -%}
+select s.*
+from {{ ref(staging) }} as s
+where {% if stream %}{{ not_deleted(key, stream) }}{% else %}true{% endif %}
+qualify row_number() over (partition by s.division, s.{{ key }} order by {{ version_order() }}) = 1
+{%- endmacro %}
+
+{#-
+  Every distinct version with valid_from / valid_to (UTC). valid_from is the version's Modified
+  (its extraction time when Exact gives no Modified); valid_to is the next version's valid_from,
+  or the deletion time for the last version of a deleted row, else null (still current).
+  Loading the same version twice (append-only loads re-read rows) keeps the first extraction.
+-#}
+{% macro exact_history(staging, key, stream=none) -%}
+with versions as (
+    select s.*
+    from {{ ref(staging) }} as s
+    where true
+    qualify row_number() over (
+        partition by s.division, s.{{ key }}, s.exact_timestamp, s.exact_modified
+        order by s.extracted_at asc nulls last
+    ) = 1
+),
+{%- if stream %}
+deletions as (
+    select division, entity_key, min(deleted_at) as deleted_at
+    from {{ ref('stg_deleted') }}
+    where stream_name = '{{ stream }}'
+    group by division, entity_key
+),
+{%- endif %}
+ordered as (
+    select
+        v.*,
+        coalesce(v.exact_modified, v.extracted_at) as valid_from,
+        lead(coalesce(v.exact_modified, v.extracted_at)) over (
+            partition by v.division, v.{{ key }}
+            order by v.exact_timestamp asc nulls first, v.exact_modified asc nulls first, v.extracted_at asc nulls first
+        ) as next_valid_from,
+        row_number() over (
+            partition by v.division, v.{{ key }} order by {{ version_order() }}
+        ) as version_rank
+    from versions as v
+)
+select
+    o.*,
+    case
+        when o.version_rank > 1 then o.next_valid_from
+        {%- if stream %}
+        else dl.deleted_at
+        {%- endif %}
+    end as valid_to,
+    {%- if stream %}
+    (o.version_rank = 1 and dl.entity_key is null) as is_current,
+    (dl.entity_key is not null) as is_deleted
+    {%- else %}
+    (o.version_rank = 1) as is_current,
+    false as is_deleted
+    {%- endif %}
+from ordered as o
+{%- if stream %}
+left join deletions as dl
+    on dl.division = o.division and dl.entity_key = o.{{ key }}
+{%- endif %}
+{%- endmacro %}

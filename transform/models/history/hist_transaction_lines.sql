@@ -1,0 +1,3 @@
+-- Every version of `transaction_lines` with valid_from / valid_to (UTC), from an append-only load
+-- (docs/warehouses.md "Load modes"); with an upsert load only the latest version is there.
+{{ exact_history('stg_transaction_lines', 'transaction_line_id', 'transaction_lines') }}

@@ -1,0 +1,3 @@
+-- Suppliers: accounts flagged IsSupplier.
+select * from {{ ref('dim_accounts') }}
+where is_supplier

@@ -1,0 +1,6 @@
+-- Every journal entry balances: its lines (without Exact's total line) sum to zero in the
+-- division's currency. Returns the entries that do not (the test fails on any row).
+select division, entry_id, sum(amount_dc) as imbalance_dc
+from {{ ref('fct_transaction_lines') }}
+group by division, entry_id
+having abs(sum(amount_dc)) > 0.005
