@@ -109,6 +109,8 @@ def _bearer(request: requests.PreparedRequest | None) -> str | None:
     if request is None:
         return None
     header = request.headers.get("Authorization", "")
+    if isinstance(header, bytes):
+        header = header.decode("latin-1")
     scheme, _, token = header.partition(" ")
     return token if scheme.lower() == "bearer" and token else None
 

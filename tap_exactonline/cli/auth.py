@@ -151,7 +151,7 @@ def command(ctx: click.Context, log_level: str) -> None:
 
 
 def _authenticator(ctx: click.Context) -> ExactOnlineAuthenticator:
-    cli: CliContext = ctx.find_object(CliContext)
+    cli = ctx.ensure_object(CliContext)
     logger = cli_logger(ctx.meta.get("exactonline.log_level", "INFO"))
     return build_authenticator(cli.settings(), logger)
 

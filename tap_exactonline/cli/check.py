@@ -231,7 +231,7 @@ def print_table(rows: list[CheckRow]) -> None:
 @click.pass_context
 def command(ctx: click.Context, log_level: str) -> None:
     """Preflight: credentials, token store, host, divisions and API calls left today."""
-    cli: CliContext = ctx.find_object(CliContext)
+    cli = ctx.ensure_object(CliContext)
     rows = run_checks(cli.settings(), log_level=log_level)
     print_table(rows)
     failed = [r for r in rows if r.result == FAIL]

@@ -21,6 +21,7 @@ from tap_exactonline.tokenstore import (
     make_fernet,
     open_token_store,
 )
+from tests.oauth import postgres
 
 ACCESS = "AAEAA-access-token-value-1234567890"
 REFRESH = "Gcp7!IAAAA-refresh-token-value-0987654321"
@@ -126,9 +127,7 @@ def _increment(path: str, times: int) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("kind", ["file", "sqlite"])
-def test_lock_serializes_read_modify_write_across_processes(tmp_path: Path, kind: str) -> None:
-    path = str(tmp_path / "t.fernet") if kind == "file" else f"sqlite:///{tmp_path}/t.db"
+def _four_processes_increment(path: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_increment, args=(path, 15)) for _ in range(4)]
     for proc in procs:
@@ -139,6 +138,24 @@ def test_lock_serializes_read_modify_write_across_processes(tmp_path: Path, kind
     record = _open(path).load()
     assert record is not None
     assert record.last_refresh_at == 60.0
+
+
+@pytest.mark.parametrize("kind", ["file", "sqlite"])
+def test_lock_serializes_read_modify_write_across_processes(tmp_path: Path, kind: str) -> None:
+    _four_processes_increment(
+        str(tmp_path / "t.fernet") if kind == "file" else f"sqlite:///{tmp_path}/t.db")
+
+
+def test_sql_store_on_postgresql_locks_the_row() -> None:
+    reason = postgres.unavailable_reason()
+    if reason:
+        pytest.skip(f"no PostgreSQL server can be started: {reason}")
+    with postgres.postgres_server() as url:
+        store = _open(url)
+        assert isinstance(store, SqlTokenStore)
+        assert store.load() is None
+        store.close()
+        _four_processes_increment(url)
 
 
 def test_sql_store_round_trip_on_sqlite(tmp_path: Path) -> None:
