@@ -30,6 +30,7 @@ TENANT = "0f0e0d0c-1111-2222-3333-444455556666"
 CLIENT_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 CLIENT_SECRET = "pbi-secret-Vq7~xyzzy"
 SCOPE = "https://analysis.windows.net/powerbi/api/.default"
+SHARED_DAILY_REFRESHES = 8
 TOKEN_EXPIRED_MESSAGE = "Access token has expired, resubmit with a new access token"
 DAILY_LIMIT_MESSAGE = (
     "Invalid dataset refresh request. The dataset has exceeded the maximum number of "
@@ -39,12 +40,17 @@ DAILY_LIMIT_MESSAGE = (
 
 @dataclass
 class FakeDataset:
-    """How a dataset behaves: ``outcome`` Completed/Failed/Never after ``polls`` status GETs."""
+    """How a dataset behaves: ``outcome`` Completed/Failed/Never after ``polls`` status GETs.
+
+    On shared capacity (``shared``) the 9th refresh of the day is refused;
+    ``refreshes_today`` counts the ones already made (scheduled ones included).
+    """
 
     name: str
     outcome: str = "Completed"
     polls: int = 1
-    daily_limit: bool = False
+    shared: bool = False
+    refreshes_today: int = 0
 
 
 @dataclass
@@ -169,11 +175,12 @@ class FakePowerBI:
             return self._not_found()
         body = await request.json()
         self.refresh_bodies.append(body)
-        if dataset.daily_limit:
+        if dataset.shared and dataset.refreshes_today >= SHARED_DAILY_REFRESHES:
             return JSONResponse(
                 {"error": {"code": "InvalidRequest", "message": DAILY_LIMIT_MESSAGE}},
                 status_code=400,
             )
+        dataset.refreshes_today += 1
         request_id = str(uuid.uuid4())
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         entry = {"requestId": request_id, "id": len(self.history.get(key, [])) + 1,

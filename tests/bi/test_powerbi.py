@@ -130,15 +130,20 @@ def test_missing_dataset_is_reported_and_others_still_refresh(powerbi):
 
 def test_shared_capacity_daily_limit_is_named(powerbi):
     fake, env = powerbi
-    fake.datasets[(GROUP, "pro")] = FakeDataset("Pro", daily_limit=True)
+    # shared capacity: 7 refreshes already today; ours is the 8th, the next run's the 9th
+    fake.datasets[(GROUP, "pro")] = FakeDataset("Pro", shared=True, refreshes_today=7)
     env["BI_REFRESH_POWERBI_DATASETS"] = _datasets("pro")
 
-    result = run_bi_refresh("powerbi", env=env)
+    first = run_bi_refresh("powerbi", env=env)
+    second = run_bi_refresh("powerbi", env=env)
 
-    assert result.returncode == 1
-    row = result.row("/pro")
+    assert first.returncode == 0, first.output
+    assert first.row("/pro")[2] == "ok"
+    assert second.returncode == 1
+    row = second.row("/pro")
     assert row[2] == "limit"
     assert "8 refreshes a day" in row[4]
+    assert len(fake.refresh_bodies) == 2
 
 
 def test_wrong_client_secret_fails_without_printing_it(powerbi):
