@@ -7,6 +7,7 @@ no changes, an interrupted sync that resumes.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -96,8 +97,19 @@ def test_incremental_run_returns_only_the_changes(box, work, config, divisions) 
                 deleted |= ids
             else:
                 changed.setdefault(stream, set()).update(ids)
-    run = run_tap(work / "incr", config, streams=set(SYNC), state=state)
+    entries = box.mutate(
+        {"division": first, "stream": "purchase_entries", "action": "update", "count": 2}
+    )
+    changed_entries = {c["ID"] for c in entries["changed"] if c["stream"] == "purchase_entries"}
+    run = run_tap(work / "incr", config, streams={*SYNC, "purchase_entries"}, state=state)
     assert run.returncode == 0, run.stderr[-3000:]
+    # Modified family: the changes come back; nothing older than the bookmark's second does
+    got_entries = run.records["purchase_entries"]
+    assert changed_entries <= {r["EntryID"] for r in got_entries}
+    for record in got_entries:
+        old = partition_bookmark(state, "purchase_entries", record["Division"])
+        floor = dt.datetime.fromisoformat(old).replace(microsecond=0)
+        assert dt.datetime.fromisoformat(record["Modified"]) >= floor
     for stream in SYNC:
         got = run.records.get(stream, [])
         assert all(r["Division"] == first for r in got), stream
