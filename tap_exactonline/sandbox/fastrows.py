@@ -61,42 +61,45 @@ def _snippet(names: tuple[str, ...], values: tuple | None) -> str:
     return "".join(f',"{n}":{js(v)}' for n, v in zip(names, values, strict=True))
 
 
+# dimension table, join alias in the TL view, snippet key, SQL of the snippet's raw values
+DIMENSIONS = (
+    ("glacc", "g", "gl", "ID, Code, Description"),
+    ("account", "a", "account", "ID, Code, Name"),
+    ("costcenter", "cc", "cc", "Code, Description"),
+    ("costunit", "cu", "cu", "Code, Description"),
+    ("vatcode", "v", "vat", "Code, Description, Percentage"),
+    ("item", "it", "item", "ID, Code, Description"),
+    ("project", "p", "project", "ID, Code, Description"),
+)
+
+
+def refresh_snippets(conn: sqlite3.Connection, division: int) -> None:
+    """(Re)write ``tlsnip`` of every dimension row of a division (small tables)."""
+    for table, _alias, key, cols in DIMENSIONS:
+        rows = conn.execute(f"SELECT rid, {cols} FROM {table} WHERE division = ?",  # noqa: S608
+                            (division,)).fetchall()
+        conn.executemany(f"UPDATE {table} SET tlsnip = ? WHERE rid = ?",  # noqa: S608
+                         [(_snippet(SNIPPET_FIELDS[key], tuple(values)), rid)
+                          for rid, *values in rows])
+
+
 class Snippets:
-    """Per-division JSON snippets of the dimensions a transaction line refers to (by rid)."""
+    """Per-division rendering context: journal codes for ``entry.js``; line rendering."""
 
     def __init__(self, conn: sqlite3.Connection, division: int) -> None:
-        q = conn.execute
-
-        def load(key: str, sql: str) -> dict[int | None, str]:
-            out: dict[int | None, str] = {None: _snippet(SNIPPET_FIELDS[key], None)}
-            for rid, *values in q(sql, (division,)):
-                out[rid] = _snippet(SNIPPET_FIELDS[key], tuple(values))
-            return out
-
-        self.gl = load("gl", "SELECT rid, ID, Code, Description FROM glacc WHERE division = ?")
-        self.account = load("account", "SELECT rid, ID, Code, Name FROM account "
-                                       "WHERE division = ?")
-        self.cc = load("cc", "SELECT rid, Code, Description FROM costcenter WHERE division = ?")
-        self.cu = load("cu", "SELECT rid, Code, Description FROM costunit WHERE division = ?")
-        self.vat = load("vat", "SELECT rid, Code, Description, Percentage FROM vatcode "
-                               "WHERE division = ?")
-        self.item = load("item", "SELECT rid, ID, Code, Description FROM item WHERE division = ?")
-        self.project = load("project", "SELECT rid, ID, Code, Description FROM project "
-                                       "WHERE division = ?")
-        self.journal = {rid: (code, desc) for rid, code, desc in q(
+        self.journal = {rid: (code, desc) for rid, code, desc in conn.execute(
             "SELECT rid, Code, Description FROM journal WHERE division = ?", (division,))}
 
-    def line_js(self, guid: str, line: int, amount: float, vat: float, base: float,
-                qty: float | None, desc: str | None, gl: int | None, account: int | None,
-                vat_r: int | None, cc: int | None, cu: int | None, item: int | None,
-                project: int | None) -> str:
-        """``tl.js`` of one transaction line (starts with ``"ID":``)."""
+    @staticmethod
+    def line_js(guid: str, line: int, amount: float, vat: float, base: float,
+                qty: float | None, desc: str | None) -> str:
+        """``tl.js`` of one transaction line (its own fields, starting with ``"ID":``)."""
         amt = repr(amount)
+        quantity = "null" if qty is None else repr(qty)
+        text = "null" if desc is None else orjson.dumps(desc).decode()
         return (f'"ID":"{guid}","LineNumber":{line},"AmountDC":{amt},"AmountFC":{amt},'
-                f'"AmountVATBaseFC":{base!r},"AmountVATFC":{vat!r},"Quantity":{js(qty)},'
-                f'"Description":{js(desc)}'
-                + self.gl[gl] + self.account[account] + self.cc[cc] + self.cu[cu]
-                + self.vat[vat_r] + self.item[item] + self.project[project])
+                f'"AmountVATBaseFC":{base!r},"AmountVATFC":{vat!r},"Quantity":{quantity},'
+                f'"Description":{text}')
 
     def entry_js(self, entry_id: str, number: int, date: int, due: int | None, year: int,
                  period: int, journal: int | None, invoice: int | None, your_ref: str | None,
@@ -142,8 +145,10 @@ def row_sql(ep: Endpoint, user: str, username: str) -> str:
             raise ValueError(f"{name} of {ep.path} is neither pre-rendered nor constant")
         rest += f',"{name}":{value}'
     terms = [_head_sql(ep)]
-    terms += ["t.Timestamp", "',\"Division\":'", "t.division", "','", "t.js", "','", "e.js",
-              sql_literal(rest + "}")]
+    terms += ["t.Timestamp", "',\"Division\":'", "t.division", "','", "t.js"]
+    for _table, alias, key, _cols in DIMENSIONS:
+        terms.append(f"ifnull({alias}.tlsnip, {sql_literal(_snippet(SNIPPET_FIELDS[key], None))})")
+    terms += ["','", "e.js", sql_literal(rest + "}")]
     return balanced(terms)
 
 

@@ -153,6 +153,7 @@ class Writer:
         self.buffers: dict[str, list[tuple]] = {}
         self.next_rid: dict[str, int] = {}
         self.sql: dict[str, str] = {}
+        self.width: dict[str, int] = {}
 
     def rid(self, table: str) -> int:
         """Reserve the next rowid of ``table``."""
@@ -161,6 +162,7 @@ class Writer:
             row = self.conn.execute(sql).fetchone()
             self.next_rid[table] = row[0] + 1
             cols = schema.columns(table)
+            self.width[table] = len(cols)
             self.sql[table] = (f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608
                                f"VALUES ({', '.join('?' * len(cols))})")
         value = self.next_rid[table]
@@ -168,7 +170,10 @@ class Writer:
         return value
 
     def add(self, table: str, row: tuple) -> None:
-        """Queue one row (a full tuple in column order, rid first)."""
+        """Queue one row (a tuple in column order, rid first; missing trailing columns NULL)."""
+        width = self.width[table]
+        if len(row) < width:
+            row = row + (None,) * (width - len(row))
         buf = self.buffers.setdefault(table, [])
         buf.append(row)
         if len(buf) >= BATCH:

@@ -207,8 +207,7 @@ class LedgerGenerator:
             gl_rid = gl_rids[gl]
             add.append((w.rid("tl"), d, line_id, base_ts + n, rid, kind, n, gl_rid, acc,
                         amount, vat, base, vat_rid, cc, cu, None, item, qty, desc, is_vat,
-                        line_js(line_id, n, amount, vat, base, qty, desc, gl_rid, acc, vat_rid,
-                                cc, cu, item, None)))
+                        line_js(line_id, n, amount, vat, base, qty, desc)))
         if len(add) >= 20_000:
             w.flush("tl")
         if kind == SALES:

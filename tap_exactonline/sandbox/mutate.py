@@ -20,7 +20,12 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from tap_exactonline.sandbox import catalog
-from tap_exactonline.sandbox.fastrows import Snippets, refresh_entry_js
+from tap_exactonline.sandbox.fastrows import (
+    DIMENSIONS,
+    Snippets,
+    refresh_entry_js,
+    refresh_snippets,
+)
 from tap_exactonline.sandbox.generator import DivisionGenerator, Ids
 from tap_exactonline.sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
 from tap_exactonline.sandbox.odata import parse_date_value, wall_ms
@@ -77,7 +82,8 @@ ENTRY = {
     "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
     "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
 }
-PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js"}
+PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js",
+             "tlsnip"}
 
 
 class Mutator:
@@ -227,7 +233,14 @@ class Mutator:
     # -- simple tables ----------------------------------------------------------------------
     def simple(self, division: int, stream: str, action: str, ids: list | None,
                count: int | None, fields: dict) -> tuple[list, list]:
-        """Create/update/delete rows of a one-table stream."""
+        """Create/update/delete rows of a one-table stream (dimension snippets follow)."""
+        result = self._simple(division, stream, action, ids, count, fields)
+        if SIMPLE[stream][0] in {table for table, *_ in DIMENSIONS}:
+            refresh_snippets(self.conn, division)
+        return result
+
+    def _simple(self, division: int, stream: str, action: str, ids: list | None,
+                count: int | None, fields: dict) -> tuple[list, list]:
         table, key, touch, topic, path = SIMPLE[stream]
         kind = {"payments": " AND kind = 'P'", "receivables": " AND kind = 'R'"}.get(stream, "")
         values = self.columns_for(table, stream, fields)

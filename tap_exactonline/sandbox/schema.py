@@ -20,14 +20,17 @@ TABLES: dict[str, str] = {
     "glacc": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
               "Description TEXT, SearchCode TEXT, BalanceSide TEXT, BalanceType TEXT, "
               "Type INTEGER, TypeDescription TEXT, VATCode TEXT, class_r INTEGER, "
-              "Created INTEGER, Modified INTEGER"),
+              "Created INTEGER, Modified INTEGER, tlsnip TEXT"),
     "costcenter": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
-                   "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER"),
+                   "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER, "
+                   "tlsnip TEXT"),
     "costunit": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
-                 "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER"),
+                 "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER, "
+                 "tlsnip TEXT"),
     "vatcode": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
                 "Description TEXT, Percentage REAL, Type TEXT, Charged INTEGER, "
-                "glpay_r INTEGER, glclaim_r INTEGER, Created INTEGER, Modified INTEGER"),
+                "glpay_r INTEGER, glclaim_r INTEGER, Created INTEGER, Modified INTEGER, "
+                "tlsnip TEXT"),
     "currency": ("rid INTEGER PRIMARY KEY, division INTEGER, Code TEXT, Description TEXT, "
                  "AmountPrecision REAL, PricePrecision REAL, Created INTEGER, Modified INTEGER"),
     "journal": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
@@ -37,7 +40,7 @@ TABLES: dict[str, str] = {
                 "Code TEXT, Name TEXT, SearchCode TEXT, IsSupplier INTEGER, IsSales INTEGER, "
                 "Status TEXT, City TEXT, Country TEXT, Postcode TEXT, AddressLine1 TEXT, "
                 "Email TEXT, Phone TEXT, Website TEXT, VATNumber TEXT, ChamberOfCommerce TEXT, "
-                "Remarks TEXT, Created INTEGER, Modified INTEGER"),
+                "Remarks TEXT, Created INTEGER, Modified INTEGER, tlsnip TEXT"),
     "contact": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "account_r INTEGER, FirstName TEXT, LastName TEXT, FullName TEXT, "
                 "Initials TEXT, Gender TEXT, Email TEXT, Phone TEXT, JobTitleDescription TEXT, "
@@ -47,7 +50,7 @@ TABLES: dict[str, str] = {
              "StandardSalesPrice REAL, Unit TEXT, UnitDescription TEXT, IsSalesItem INTEGER, "
              "IsPurchaseItem INTEGER, IsStockItem INTEGER, IsTime INTEGER, Stock REAL, "
              "glrev_r INTEGER, glcost_r INTEGER, SalesVatCode TEXT, Created INTEGER, "
-             "Modified INTEGER"),
+             "Modified INTEGER, tlsnip TEXT"),
     "employee": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                  "Code TEXT, FirstName TEXT, LastName TEXT, FullName TEXT, Initials TEXT, "
                  "Gender TEXT, Email TEXT, City TEXT, BirthDate INTEGER, StartDate INTEGER, "
@@ -55,7 +58,7 @@ TABLES: dict[str, str] = {
     "project": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "Code TEXT, Description TEXT, account_r INTEGER, manager_r INTEGER, "
                 "StartDate INTEGER, EndDate INTEGER, Type INTEGER, BudgetedAmount REAL, "
-                "BudgetedCosts REAL, Created INTEGER, Modified INTEGER"),
+                "BudgetedCosts REAL, Created INTEGER, Modified INTEGER, tlsnip TEXT"),
     "tct": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
             "project_r INTEGER, employee_r INTEGER, item_r INTEGER, Date INTEGER, "
             "Quantity REAL, PriceFC REAL, AmountFC REAL, Type INTEGER, HourStatus INTEGER, "

@@ -94,12 +94,14 @@ class Store:
             gen.projects_time()
             gen.orders()
             gen.w.flush()
+            fastrows.refresh_snippets(self.conn, division)
             gen.snips = fastrows.Snippets(self.conn, division)
             ledger.LedgerGenerator(gen).run()
             gen.w.flush()
         schema.index(self.conn)
         self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
         self.conn.execute("COMMIT")
+        self.conn.execute("PRAGMA analysis_limit=400")
         self.conn.execute("ANALYZE")
 
     def _division_row(self, gen: generator.DivisionGenerator, division: int, i: int) -> None:
