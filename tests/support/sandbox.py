@@ -143,12 +143,34 @@ class SandboxProcess:
         resp.raise_for_status()
         return resp.json()
 
-    def tap_config(self, **overrides: Any) -> dict[str, Any]:
-        """A tap config that points at this sandbox with its throwaway credentials."""
+    def fresh_refresh_token(self) -> str:
+        """A newly authorized refresh token (``POST /_sandbox/oauth/refresh-token``).
+
+        Each call starts a token chain of its own and resets the 570-second refresh interval,
+        as a fresh ``exactonline auth login`` would. Tests sharing one sandbox use this rather
+        than the seed, which rotates (and is then rejected) on its first use.
+        """
+        resp = requests.post(
+            f"{self.url}/_sandbox/oauth/refresh-token",
+            json={"reset_refresh_interval": True},
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return str(resp.json()["refresh_token"])
+
+    def tap_config(self, *, seed: bool = False, **overrides: Any) -> dict[str, Any]:
+        """A tap config that points at this sandbox with its throwaway credentials.
+
+        Args:
+            seed: Use the sandbox's seed refresh token (``--refresh-token``) instead of a
+                freshly authorized one (:meth:`fresh_refresh_token`).
+            overrides: Further settings.
+        """
+        refresh_token = self.options["refresh_token"] if seed else self.fresh_refresh_token()
         return {
             "client_id": self.options["client_id"],
             "client_secret": self.options["client_secret"],
-            "refresh_token": self.options["refresh_token"],
+            "refresh_token": refresh_token,
             "base_url": self.url,
             **overrides,
         }
