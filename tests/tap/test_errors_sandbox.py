@@ -87,3 +87,52 @@ def test_daily_limit_stops_the_division_with_state_and_the_next_run_resumes(
         # nothing read twice: run 2 started where run 1 saved its STATE
         assert len(seen) == len(want), stream
     assert json.dumps(run2.state)  # STATE is plain JSON
+
+
+def test_api_401_refreshes_once_and_retries_the_call(tmp_path: Path) -> None:
+    """The store holds an access token Exact no longer accepts: the tap gets a 401, has the
+    authenticator refresh (CONTRACTS §4) and repeats the call once; no row is lost."""
+    import time
+
+    from tap_exactonline.regions import resolve_base_url
+    from tap_exactonline.tokenstore import TokenRecord, open_token_store, seed_hash
+
+    require_world()
+    box = SandboxProcess(seed=2, divisions=1, rows=100).start(log_dir=tmp_path)
+    try:
+        division = requests.get(f"{box.url}/_sandbox/divisions", timeout=30).json()["current"]
+        config = tap_config(box, tmp_path, divisions=[division])
+        store = open_token_store(
+            client_id=config["client_id"],
+            client_secret=config["client_secret"],
+            base_url=resolve_base_url(config),
+            token_store_path=config["token_store_path"],
+            token_store_key=config["token_store_key"],
+        )
+        now = time.time()
+        with store.transaction() as tx:
+            tx.save(
+                TokenRecord(
+                    access_token="revoked-access-token",
+                    access_token_issued_at=now - 60,
+                    access_token_expires_at=now + 540,
+                    refresh_token=config["refresh_token"],
+                    refresh_token_issued_at=now - 60,
+                    seed_hash=seed_hash(config["refresh_token"]),
+                    last_refresh_at=now - 60,
+                )
+            )
+        run = run_tap(tmp_path / "run", config, streams={"gl_classifications"})
+        assert run.returncode == 0, run.stderr[-2000:]
+        stats = box.stats()
+        api = {p: n for p, n in stats["calls"].items() if p.startswith("/api/v1/")}
+        # the first API call got the 401 and was made once more; every other call once
+        assert sorted(api.values()) == [1] * (len(api) - 1) + [2], api
+        assert stats["statuses"].get("401") == 1
+        assert stats["token_grants"] == 1
+        want = expected_records(box, division, "gl_classifications")
+        assert set(by_key("gl_classifications", run.records["gl_classifications"])) == set(
+            by_key("gl_classifications", want)
+        )
+    finally:
+        box.stop()
