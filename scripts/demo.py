@@ -48,7 +48,7 @@ SANDBOX_OPTIONS = {"seed": 42, "divisions": 2, "rows": 5000}
 MUTATIONS = [
     ("sales_invoices", "create", 2),
     ("accounts", "update", 3),
-    ("items", "delete", 1),
+    ("contacts", "delete", 1),
     ("general_journal_entries", "create", 1),
 ]
 
