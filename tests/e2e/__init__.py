@@ -1,0 +1,1 @@
+"""End-to-end tests: Meltano runs into DuckDB against the sandbox."""
