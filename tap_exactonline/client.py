@@ -255,7 +255,6 @@ class ExactOnlineStream(RESTStream):
     page_size: int = 60
     extra_fields: frozenset[str] = frozenset()
     partitioned: bool = True
-    records_jsonpath = "$.d.results[*]"
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted here
     _LOG_REQUEST_METRICS = False
 
@@ -315,10 +314,11 @@ class ExactOnlineStream(RESTStream):
         return self._plan_cache
 
     def division_of(self, context: Context | None) -> int:
-        """The division a partition reads (the first resolved division if unpartitioned)."""
+        """The division a partition reads; unpartitioned: the first division not stopped."""
         if context and "Division" in context:
             return int(context["Division"])
-        return self.tap.divisions[0]
+        divisions = self.tap.divisions
+        return next((d for d in divisions if not self.tap.division_stopped(d)), divisions[0])
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """OData query options of the first page (families add ``$filter``)."""

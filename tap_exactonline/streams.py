@@ -183,7 +183,7 @@ class SyncStream(CatalogStream):
             if state.get("replication_key") == self.replication_key
             else None
         )
-        moves = self.tap.division_move_dates()
+        moves = self.tap.division_move_dates(division)
         move_date = moves.get(division)
         seen = state.get("division_move_date")
         if division in moves and "division_move_date" in state and move_date != seen:

@@ -177,12 +177,13 @@ class TapExactOnline(Tap):
             )
         return cache["rows"]  # type: ignore[no-any-return]
 
-    def division_move_dates(self) -> dict[int, str | None]:
+    def division_move_dates(self, via: int) -> dict[int, str | None]:
         """``DivisionMoveDate`` per accessible division, UTC ISO-8601 or None (never moved).
 
-        One ``system/Divisions`` call per run (``$select=Code,DivisionMoveDate``).
+        One ``system/Divisions`` call per run (``$select=Code,DivisionMoveDate``), made
+        through division ``via`` (any accessible division lists them all).
         """
-        rows = self._division_rows(self.divisions[0])
+        rows = self._division_rows(via)
         moves: dict[int, str | None] = {}
         for row in rows:
             if row.get("Code") is not None:

@@ -136,3 +136,24 @@ def test_api_401_refreshes_once_and_retries_the_call(tmp_path: Path) -> None:
         )
     finally:
         box.stop()
+
+
+def test_inaccessible_division_stops_only_that_division(
+    tapbox: SandboxProcess, tmp_path: Path
+) -> None:
+    info = requests.get(f"{tapbox.url}/_sandbox/divisions", timeout=30).json()
+    blocked, current = info["inaccessible"][0], info["current"]
+    config = tap_config(tapbox, tmp_path, divisions=[blocked, current])
+    requests.post(f"{tapbox.url}/_sandbox/reset-stats", timeout=30)
+    streams = {"gl_classifications", "currencies", "journals"}
+    run = run_tap(tmp_path / "run", config, streams=streams)
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert f"division {blocked}: HTTP 403 (Reason: NoDivisionAccess)" in last, last
+    assert "Traceback" not in run.stderr
+    # one refused call for the blocked division (error budget), then it is skipped
+    calls = tapbox.stats()["calls"]
+    assert sum(n for p, n in calls.items() if f"/{blocked}/" in p) == 1, calls
+    for stream in streams:
+        assert {r["Division"] for r in run.records[stream]} == {current}, stream
+        assert len(run.records[stream]) == len(expected_records(tapbox, current, stream))
