@@ -23,7 +23,10 @@ from tap_exactonline.sandbox import catalog
 from tap_exactonline.sandbox.generator import sync_timestamp_for
 from tap_exactonline.sandbox.odata import (
     SYNTAX_ERROR,
+    Comparison,
+    Literal,
     ODataError,
+    QueryOptions,
     error_body,
     filter_fields,
     format_date,
@@ -103,8 +106,12 @@ def envelope(rows: list[str], *, next_url: str | None, count: int | None, array:
     return (head + body + tail + "}}").encode()
 
 
-def select_fields(ep: catalog.Endpoint, select: list[str] | None) -> tuple[str, ...]:
+def select_fields(ep: catalog.Endpoint, select: list[str] | None,
+                  expand: list[str] | None = None) -> tuple[str, ...]:
     """Fields to render for ``$select`` (all fields without it or with ``*``).
+
+    ``Nav/Field`` entries (with ``$expand=Nav``) select the navigation property ``Nav``; the
+    expanded rows carry all their fields.
 
     Raises:
         ODataError: 400 for unknown properties or ``*`` where Exact refuses it.
@@ -112,6 +119,9 @@ def select_fields(ep: catalog.Endpoint, select: list[str] | None) -> tuple[str, 
     names = tuple(ep.fields)
     if not select:
         return names
+    if expand:
+        select = [name.split("/", 1)[0] if name.split("/", 1)[0] in expand else name
+                  for name in select]
     if "*" in select:
         if ep.select_star_rejected:
             raise ODataError(400, "This endpoint does not support query { $select=* }; "
@@ -215,8 +225,11 @@ class Api:
             segment = path.strip("/").rsplit("/", 1)[-1]
             raise ODataError(404, f"Resource not found for the segment '{segment}'.")
         opts = parse_options(pairs)
+        for nav in opts.expand:
+            if (ep.path, nav) not in catalog.EXPANDS:
+                raise ODataError(400, f"$expand of '{nav}' is not supported on {ep.path}.")
         if key is not None:
-            return self.by_key(request, ep, division, key_value(ep, key), opts.select)
+            return self.by_key(request, ep, division, key_value(ep, key), opts)
         if ep.family == "sync" and opts.filter is not None:
             allowed = {"Timestamp", "EntityType"} if ep.path == "sync/Deleted" else {"Timestamp"}
             bad = filter_fields(opts.filter) - allowed
@@ -228,7 +241,7 @@ class Api:
                             media_type="text/plain;charset=utf-8")
         if ep.family == "bulk" and not opts.select and opts.top != 1:
             raise ODataError(400, BULK_SELECT_MESSAGE)
-        fields = select_fields(ep, opts.select)
+        fields = select_fields(ep, opts.select, opts.expand)
         if ep.family == "sync" and opts.orderby:
             raise ODataError(400, "$orderby is not supported on sync endpoints.")
         for name, _desc in opts.orderby:
@@ -250,8 +263,27 @@ class Api:
         if page.more and not (opts.top is not None and opts.top <= ep.page_size):
             top_left = None if opts.top is None else opts.top - ep.page_size
             next_url = next_link(request, self.token(ep, page.last), top_left)
-        return json_response(envelope(page.rows, next_url=next_url, count=page.count,
-                                      array=array))
+        rows = self.expand(request, ep, division, page.rows, opts.expand)
+        return json_response(envelope(rows, next_url=next_url, count=page.count, array=array))
+
+    def expand(self, request: Request, ep: catalog.Endpoint, division: int, rows: list[str],
+               navs: list[str]) -> list[str]:
+        """Replace ``__deferred`` navigation properties by ``{"results": [...]}`` (``$expand``)."""
+        if not navs:
+            return rows
+        out = []
+        for text in rows:
+            row = orjson.loads(text)
+            for nav in navs:
+                child_path, parent_key, child_field = catalog.EXPANDS[(ep.path, nav)]
+                child = catalog.lookup(child_path)
+                assert child is not None
+                node = Comparison(child_field, "eq", Literal("guid", row[parent_key]))
+                page = self.world.store.page(child, division, base_url(request),
+                                             tuple(child.fields), node=node)
+                row[nav] = {"results": [orjson.loads(r) for r in page.rows]}
+            out.append(orjson.dumps(row).decode())
+        return out
 
     @staticmethod
     def token(ep: catalog.Endpoint, last: object) -> str:
@@ -265,11 +297,9 @@ class Api:
         return f"guid'{last}'"
 
     def by_key(self, request: Request, ep: catalog.Endpoint, division: int, key: object,
-               select: list[str] | None) -> Response:
+               opts: QueryOptions) -> Response:
         """``Entity(guid'…')`` -> ``{"d":{…}}``; 404 when no such row."""
-        from tap_exactonline.sandbox.odata import Comparison, Literal
-
-        fields = select_fields(ep, select)
+        fields = select_fields(ep, opts.select, opts.expand)
         field = "Timestamp" if ep.family == "sync" else ep.key
         kind = {"guid": "guid", "int": "int", "string": "string"}[
             "int" if ep.family == "sync" else ep.key_kind]
@@ -278,7 +308,8 @@ class Api:
         if not page.rows:
             segment = ep.path.rsplit("/", 1)[-1]
             raise ODataError(404, f"Resource not found for the segment '{segment}'.")
-        return json_response(('{"d":' + page.rows[0] + "}").encode())
+        row = self.expand(request, ep, division, page.rows, opts.expand)[0]
+        return json_response(('{"d":' + row + "}").encode())
 
     def sync_timestamp(self, request: Request, division: int, params: dict[str, str]
                        ) -> Response:

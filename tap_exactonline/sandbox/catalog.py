@@ -233,6 +233,24 @@ ENTITY_TYPES = {
     "employees": 42,
 }
 
+# $expand: (parent endpoint, navigation property) -> (child endpoint, parent key, child field).
+EXPANDS = {
+    ("salesinvoice/SalesInvoices", "SalesInvoiceLines"):
+        ("salesinvoice/SalesInvoiceLines", "InvoiceID", "InvoiceID"),
+    ("salesentry/SalesEntries", "SalesEntryLines"):
+        ("salesentry/SalesEntryLines", "EntryID", "EntryID"),
+    ("purchaseentry/PurchaseEntries", "PurchaseEntryLines"):
+        ("purchaseentry/PurchaseEntryLines", "EntryID", "EntryID"),
+    ("generaljournalentry/GeneralJournalEntries", "GeneralJournalEntryLines"):
+        ("generaljournalentry/GeneralJournalEntryLines", "EntryID", "EntryID"),
+    ("financialtransaction/BankEntries", "BankEntryLines"):
+        ("financialtransaction/BankEntryLines", "EntryID", "EntryID"),
+    ("purchase/PurchaseInvoices", "PurchaseInvoiceLines"):
+        ("purchase/PurchaseInvoiceLines", "ID", "InvoiceID"),
+    ("salesorder/SalesOrders", "SalesOrderLines"):
+        ("salesorder/SalesOrderLines", "OrderID", "OrderID"),
+}
+
 # SyncTimestamp endPoint values (fact sheet §5) that the sandbox serves.
 SYNC_TIMESTAMP_ENDPOINTS = {
     "TransactionLines", "PurchaseOrders", "Projects", "TimeCostTransactions", "SalesInvoices",

@@ -364,6 +364,7 @@ class QueryOptions:
     orderby: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     inlinecount: bool = False
     skiptoken: object = None
+    expand: list[str] = field(default_factory=list)
     raw_pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -406,6 +407,8 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
                 opts.skiptoken = int(match.group("int"))
             else:
                 opts.skiptoken = match.group("str").replace("''", "'")
+        elif name == "$expand":
+            opts.expand = [part.strip() for part in value.split(",") if part.strip()]
         elif name == "$skip":
             raise ODataError(400, "$skip is not supported; use $skiptoken (the __next link).")
     return opts
