@@ -380,7 +380,7 @@ class ExactOnlineStream(RESTStream):
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         """Exponential waits 1, 2, 4, ... 60 s (jitter added by the SDK)."""
-        return backoff.expo(base=2, factor=1, max_value=60)  # type: ignore[no-any-return]
+        return backoff.expo(base=2, factor=1, max_value=60)
 
     def backoff_max_tries(self) -> int:
         """Attempts for 5xx, resets, timeouts and bad bodies before the run fails."""
@@ -441,6 +441,13 @@ class ExactOnlineStream(RESTStream):
             self.tap.record_failure(str(exc))
             if exc.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
                 self.tap.stop_division(division, None)
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """Finalize STATE (SDK); after the run's last selected stream, report 4xx failures."""
+        super().finalize_state_progress_markers(state)
+        selected = [s for s in self.tap.streams.values() if s.selected]
+        if state is None and selected and selected[-1] is self:
+            self.tap.raise_failures()
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Hook run before the first request of a partition (may call the API)."""

@@ -143,7 +143,7 @@ TAP_FIELDS: dict[str, dict[str, t.Any]] = {
 def reference_entities() -> dict[str, t.Any]:
     """``reference/exact_entities.json`` (field lists and Edm types), loaded once."""
     text = resources.files("tap_exactonline").joinpath("reference/exact_entities.json")
-    return json.loads(text.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads(text.read_text(encoding="utf-8"))
 
 
 class CatalogStream(ExactOnlineStream):

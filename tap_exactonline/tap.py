@@ -175,7 +175,7 @@ class TapExactOnline(Tap):
                 {"$select": "Code,DivisionMoveDate"},
                 division,
             )
-        return cache["rows"]  # type: ignore[no-any-return]
+        return cache["rows"]
 
     def division_move_dates(self, via: int) -> dict[int, str | None]:
         """``DivisionMoveDate`` per accessible division, UTC ISO-8601 or None (never moved).
@@ -233,13 +233,14 @@ class TapExactOnline(Tap):
         self.logger.error(message)
         self.failures.append(message)
 
-    def sync_all(self) -> None:
-        """Sync every selected stream; fail at the end (after STATE) if any partition failed.
+    def raise_failures(self) -> None:
+        """End the run with one line when a (stream, division) stopped on a 4xx.
+
+        Called after the last selected stream finished and wrote its STATE.
 
         Raises:
-            ExactOnlineError: One line naming the failed streams and divisions.
+            ExactOnlineError: One line naming the first failure (and how many more).
         """
-        super().sync_all()
         if self.failures:
             more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
             raise ExactOnlineError(self.failures[0] + more)
