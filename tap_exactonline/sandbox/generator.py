@@ -38,7 +38,8 @@ T_END = int(datetime(2025, 12, 20, tzinfo=timezone.utc).timestamp() * 1000)
 BATCH = 20_000
 
 SLOTS = {"glclass": 0, "glacc": 1, "account": 2, "contact": 3, "item": 4, "employee": 5,
-         "project": 6, "tct": 7, "tl": 8, "sinv": 9, "sorder": 10, "soline": 11, "poline": 12}
+         "project": 6, "tct": 7, "tl": 8, "sinv": 9, "sorder": 10, "soline": 11, "poline": 12,
+         "deleted": 13}
 
 # (code, description, balance side, balance type W=P&L B=balance sheet, type, parent class code)
 CLASSES = [
@@ -416,3 +417,12 @@ class DivisionGenerator:
             w.add("porder", (rid, d, guid(), 20_000 + i, day_of(c), day_of(c) + 10 * DAY,
                              rng.choice(self.suppliers), f"Purchase order {20_000 + i}",
                              (total + vat_total) / 100, vat_total / 100, status, status, 10, c, m))
+
+    def deletions(self) -> None:
+        """sync/Deleted history: records deleted before the data was generated (not present)."""
+        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        types = [1, 1, 1, 2, 5, 7, 9, 13, 13, 14, 21, 22, 32, 33, 42]
+        n = max(5, self.rows // 500)
+        for utc in event_times("deleted", T_START, T_END, n, rng):
+            w.add("deleted", (w.rid("deleted"), d, timestamp(utc), guid(), guid(),
+                              rng.choice(types), wall_ms(utc)))

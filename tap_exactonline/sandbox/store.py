@@ -97,6 +97,7 @@ class Store:
             fastrows.refresh_snippets(self.conn, division)
             gen.snips = fastrows.Snippets(self.conn, division)
             ledger.LedgerGenerator(gen).run()
+            gen.deletions()
             gen.w.flush()
         schema.index(self.conn)
         self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
