@@ -14,7 +14,7 @@ import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
 
 from tap_exactonline import odata
 from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
@@ -252,6 +252,7 @@ class TapExactOnline(Tap):
         from tap_exactonline.tokenstore import TokenStoreError
 
         one_line = (
+            InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
             ExactOnlineError,
             UnknownRegionError,
             ReauthorizationRequired,
