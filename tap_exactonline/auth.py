@@ -442,7 +442,8 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             self.logger.debug("token endpoint rejected the %s (%s)", source, answer.error)
         raise ReauthorizationRequired(
             f"Exact Online rejected the refresh token ({rejections[-1]}): it was revoked, "
-            f"expired after 30 days unused, or used elsewhere; run `{LOGIN_COMMAND}`"
+            f"expired after 30 days unused, or used elsewhere; run `{LOGIN_COMMAND}` (if that "
+            "fails too, check client_id and client_secret)"
         )
 
     def _keep_after_too_early(
@@ -554,14 +555,14 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 raise TokenEndpointError(
                     f"Exact Online returned token_type {token_type[:20]!r}, expected Bearer")
             return _TokenAnswer("ok", 200, access_token, expires_in, new_refresh)
+        if "rate limit" in error.lower() or resp.status_code == 429:
+            raise TokenEndpointError(
+                f"Exact Online token endpoint limit reached ({error}): at most 200 token calls "
+                "per app and user per day; the stored tokens are kept, run again tomorrow"
+            )
         if resp.status_code in (400, 401):
             return _TokenAnswer("rejected", resp.status_code, error=f"HTTP {resp.status_code} "
                                 f"{error}")
-        if resp.status_code == 429:
-            raise TokenEndpointError(
-                f"Exact Online token endpoint rate limit reached ({error}): at most 200 token "
-                "calls per app and user per day; retry tomorrow"
-            )
         raise TokenEndpointError(
             f"Exact Online token endpoint answered HTTP {resp.status_code} ({error})")
 

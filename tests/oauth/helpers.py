@@ -23,6 +23,7 @@ def write_config(tmp_path: Path, sandbox: SandboxProcess, name: str = "config.js
                  **overrides: Any) -> Path:
     """A tap config JSON for ``sandbox`` with a token store under ``tmp_path``."""
     settings = sandbox.tap_config(
+        seed=True,  # each OAuth test has its own sandbox: use its seed, as a user would
         token_store_path=str(tmp_path / "store" / "tokens.fernet"),
         token_store_key=STORE_KEY,
     )

@@ -7,6 +7,7 @@ import time
 import requests
 
 from tests.oauth.helpers import (
+    advance_clock,
     fresh_refresh_token,
     login,
     read_store,
@@ -108,8 +109,9 @@ def test_a_new_seed_in_the_config_is_used_once(start_sandbox, tmp_path):
 
 
 def test_auth_login_end_to_end_then_status_and_reuse(start_sandbox, tmp_path):
+    """The config keeps a (still valid) seed: after the login it must not be redeemed."""
     sandbox = start_sandbox()
-    config = write_config(tmp_path, sandbox, refresh_token=None)
+    config = write_config(tmp_path, sandbox)
     login_run = login(sandbox, config)
     assert login_run.returncode == 0, login_run.stderr
     assert "Current division: 3100001" in login_run.stdout
@@ -126,6 +128,22 @@ def test_auth_login_end_to_end_then_status_and_reuse(start_sandbox, tmp_path):
     run = run_driver(config)
     assert run.returncode == 0, run.stderr
     assert sandbox.stats()["token_calls"] == 0
+
+
+def test_token_call_limit_is_not_mistaken_for_a_dead_token(start_sandbox, tmp_path):
+    sandbox = start_sandbox(access_token_seconds=1, token_calls_per_day=2)
+    config = write_config(tmp_path, sandbox)
+    for _ in range(2):
+        assert run_cli(config, "auth", "refresh").returncode == 0
+        time.sleep(1.0)
+    stored = read_store(config)
+    limited = run_cli(config, "auth", "refresh")
+    assert limited.returncode == 1
+    assert "limit reached" in limited.stderr
+    assert LOGIN not in limited.stderr
+    assert read_store(config) == stored
+    advance_clock(sandbox, 86400)  # the next UTC day: the same stored token still works
+    assert run_cli(config, "auth", "refresh").returncode == 0
 
 
 def test_status_of_an_empty_store_says_to_log_in(start_sandbox, tmp_path):

@@ -38,7 +38,7 @@ def _catalog_of(config: Path, stream: str) -> Path:
 
 def test_full_sync_with_debug_logging_leaks_no_secret(start_sandbox, tmp_path):
     """2 s access tokens, so the sync usually refreshes (and rotates) on the way."""
-    sandbox = start_sandbox(access_token_seconds=2)
+    sandbox = start_sandbox(access_token_seconds=2, divisions=1)
     config = write_config(tmp_path, sandbox, start_date="2020-01-01T00:00:00Z")
     settings = json.loads(config.read_text())
     run = _tap(config, debug=True)
