@@ -15,7 +15,12 @@ Entry kinds and their lines (LineNumber 0 first; AmountDC positive = debit):
 
 from __future__ import annotations
 
+import random
 from collections import deque
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import TypeVar
 
 from tap_exactonline.sandbox.generator import (
     DAY,
@@ -30,15 +35,40 @@ from tap_exactonline.sandbox.generator import (
 )
 
 SALES, PURCHASE, BANK, GENERAL = 20, 30, 40, 90
+T = TypeVar("T")
 JOURNAL_OF = {SALES: 20, PURCHASE: 22, BANK: 12, GENERAL: 90}
 
 
+@lru_cache(maxsize=4096)
 def financial(date: int) -> tuple[int, int]:
     """(FinancialYear, FinancialPeriod) of a /Date()/ ms calendar date."""
-    import datetime as _dt
-
-    day = _dt.datetime.fromtimestamp(date / 1000, tz=_dt.timezone.utc)
+    day = datetime.fromtimestamp(date / 1000, tz=timezone.utc)
     return day.year, day.month
+
+
+class FastRandom:
+    """The few ``random.Random`` methods the ledger uses, cheaper per call (same stream)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.random = rng.random
+        self.uniform = rng.uniform
+
+    def choice(self, seq: Sequence[T]) -> T:
+        """A uniformly chosen element."""
+        return seq[int(self.random() * len(seq))]
+
+    def randrange(self, low: int, high: int) -> int:
+        """An integer in ``[low, high)``."""
+        return low + int(self.random() * (high - low))
+
+    def randint(self, low: int, high: int) -> int:
+        """An integer in ``[low, high]``."""
+        return low + int(self.random() * (high - low + 1))
+
+    def choices(self, seq: Sequence[T], weights: Sequence[int]) -> list[T]:
+        """One element chosen with integer ``weights`` (as a one-element list)."""
+        pool = [item for item, weight in zip(seq, weights, strict=True) for _ in range(weight)]
+        return [pool[int(self.random() * len(pool))]]
 
 
 class LedgerGenerator:
@@ -47,7 +77,9 @@ class LedgerGenerator:
     def __init__(self, base: DivisionGenerator) -> None:
         self.g = base
         self.w = base.w
-        self.rng = base.rng
+        self.rng = FastRandom(base.rng)
+        self.vat_pool = [v for v, weight in zip(base.vat, VAT_WEIGHTS, strict=True)
+                         for _ in range(weight)]
         self.open_receivables: deque[tuple[int, int, int]] = deque()  # account, cents, cashflow
         self.open_payments: deque[tuple[int, int, int]] = deque()
         self.counters = {SALES: 0, PURCHASE: 0, BANK: 0, GENERAL: 0}
@@ -88,7 +120,7 @@ class LedgerGenerator:
         for _ in range(rng.randint(1, 4)):
             item, price, desc = rng.choice(g.items if rng.random() < 0.8 else g.hour_items)
             qty = rng.randint(1, 10)
-            vat_rid = rng.choices(g.vat, VAT_WEIGHTS)[0]
+            vat_rid = rng.choice(self.vat_pool)
             net = qty * price
             vat = round(net * g.vat_pct[vat_rid])
             total, vat_total = total + net, vat_total + vat
@@ -115,7 +147,7 @@ class LedgerGenerator:
         total = vat_total = 0
         for _ in range(rng.randint(1, 3)):
             net = g.money(20, 4000)
-            vat_rid = rng.choices(g.vat, VAT_WEIGHTS)[0]
+            vat_rid = rng.choice(self.vat_pool)
             vat = round(net * g.vat_pct[vat_rid])
             total, vat_total = total + net, vat_total + vat
             gl = rng.choice(EXPENSE_GL)
