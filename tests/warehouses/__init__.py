@@ -1,0 +1,1 @@
+"""Warehouse tests: dbt on DuckDB, BigQuery emulator, fakesnow."""

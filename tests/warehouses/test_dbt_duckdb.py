@@ -1,0 +1,377 @@
+"""End to end: sandbox -> tap -> target-duckdb -> dbt-duckdb, checked against the sandbox truth.
+
+One sandbox, one DuckDB file, two load modes side by side:
+
+* upsert (schema ``exactonline``): ``meltano run tap-exactonline target-duckdb``, then changes in
+  the sandbox (updates, deletes, a new journal entry), then exactly the README's command
+  ``meltano run tap-exactonline target-duckdb dbt-duckdb:build`` (dbt's own tests run in it:
+  unique/not-null keys, fact -> dimension relationships, balanced journal entries);
+* append-only history (schema ``exactonline_history``):
+  ``meltano run tap-exactonline-history target-duckdb-history`` before and after the same
+  changes, then ``meltano invoke dbt-duckdb build`` over that schema (models in ``hist_*``).
+
+The tests then compare the models with ``/_sandbox/truth`` after the changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.support.sandbox import SandboxProcess
+from tests.warehouses.helpers import (
+    DBT_SOURCE_STREAMS,
+    cents,
+    ensure_plugins,
+    meltano,
+    meltano_env,
+    odata_date,
+    truth,
+)
+
+pytestmark = pytest.mark.e2e
+
+DIVISIONS = (3100001, 3100018)
+CHANGED_DIVISION = 3100001
+AGING_AS_OF = "2025-06-30"
+
+
+@dataclass
+class Warehouse:
+    db: Path
+    sandbox: SandboxProcess
+    changed: dict[str, dict[str, list[str]]]  # stream -> action -> IDs
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.sql(query).fetchall()
+
+    def truth(self, stream: str) -> list[dict[str, Any]]:
+        return truth(self.sandbox, DIVISIONS, stream)
+
+
+def _mutate(sandbox: SandboxProcess, stream: str, action: str, count: int) -> list[str]:
+    body = {"division": CHANGED_DIVISION, "stream": stream, "action": action, "count": count}
+    return [c["ID"] for c in sandbox.mutate(body)["changed"]]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    ensure_plugins(("extractor", "tap-exactonline"), ("loader", "target-duckdb"),
+                   ("utility", "dbt-duckdb"))
+    work = tmp_path_factory.mktemp("dbt-duckdb")
+    sandbox = SandboxProcess(seed=11, divisions=2, rows=500)
+    sandbox.start(log_dir=work)
+    try:
+        db = work / "warehouse.duckdb"
+        env = meltano_env(sandbox, work, db)
+        # The history pipeline reads only what the dbt project needs (keeps the test short).
+        env["TAP_EXACTONLINE_HISTORY__SELECT"] = json.dumps([f"{s}.*" for s in DBT_SOURCE_STREAMS])
+
+        meltano(["run", "tap-exactonline", "target-duckdb"], env, work / "run-1.log")
+        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], env,
+                work / "history-1.log")
+
+        changed: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        changed["accounts"]["update"] = _mutate(sandbox, "accounts", "update", 3)
+        changed["items"]["update"] = _mutate(sandbox, "items", "update", 2)
+        changed["sales_invoices"]["update"] = _mutate(sandbox, "sales_invoices", "update", 1)
+        changed["sales_invoices"]["delete"] = _mutate(sandbox, "sales_invoices", "delete", 1)
+        changed["transaction_lines"]["delete"] = _mutate(sandbox, "transaction_lines", "delete", 1)
+        changed["transaction_lines"]["create"] = _mutate(sandbox, "transaction_lines", "create", 1)
+
+        # The README's command, verbatim.
+        meltano(["run", "tap-exactonline", "target-duckdb", "dbt-duckdb:build"], env,
+                work / "run-2.log")
+
+        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], env,
+                work / "history-2.log")
+        hist_env = {**env, "DBT_DUCKDB_SOURCE_SCHEMA": "exactonline_history",
+                    "DBT_DUCKDB_SCHEMA": "hist"}
+        dbt_vars = json.dumps({"aging_as_of": AGING_AS_OF})
+        meltano(["invoke", "dbt-duckdb", "build", "--vars", dbt_vars], hist_env,
+                work / "dbt-history.log")
+        yield Warehouse(db=db, sandbox=sandbox, changed=dict(changed))
+    finally:
+        sandbox.stop()
+
+
+# -- current state ----------------------------------------------------------------------------
+
+CURRENT_MODELS = {  # model -> (stream, key field in truth, key column in model)
+    "cur_transaction_lines": ("transaction_lines", "ID", "transaction_line_id"),
+    "cur_gl_accounts": ("gl_accounts", "ID", "gl_account_id"),
+    "cur_gl_classifications": ("gl_classifications", "ID", "gl_classification_id"),
+    "cur_accounts": ("accounts", "ID", "account_id"),
+    "cur_items": ("items", "ID", "item_id"),
+    "cur_projects": ("projects", "ID", "project_id"),
+    "cur_time_cost_transactions": ("time_cost_transactions", "ID", "time_cost_transaction_id"),
+    "cur_purchase_entries": ("purchase_entries", "EntryID", "entry_id"),
+    "cur_purchase_entry_lines": ("purchase_entry_lines", "ID", "purchase_entry_line_id"),
+    "cur_receivables": ("receivables", "ID", "receivable_id"),
+    "cur_payments": ("payments", "ID", "payment_id"),
+    "cur_cost_centers": ("cost_centers", "ID", "cost_center_id"),
+    "cur_cost_units": ("cost_units", "ID", "cost_unit_id"),
+}
+
+
+@pytest.mark.parametrize("schema", ["analytics_current", "hist_current"])
+@pytest.mark.parametrize("model", sorted(CURRENT_MODELS))
+def test_current_state_equals_truth(warehouse: Warehouse, model: str, schema: str) -> None:
+    """Latest version per key, deletes applied: the same keys as the sandbox, per division,
+    from the upsert load and from the append-only load alike."""
+    stream, key, column = CURRENT_MODELS[model]
+    expected = Counter((r["Division"], r[key]) for r in warehouse.truth(stream))
+    actual = Counter(warehouse.sql(f"select division, {column} from {schema}.{model}"))
+    assert actual == expected
+    assert sum(actual.values()) > 0
+
+
+@pytest.mark.parametrize("schema", ["analytics_current", "hist_current"])
+def test_sales_invoices_split_into_headers_and_lines(warehouse: Warehouse, schema: str) -> None:
+    rows = warehouse.truth("sales_invoices")
+    headers = Counter((r["Division"], r["ID"]) for r in rows if r["LineNumber"] == 0)
+    lines = Counter((r["Division"], r["ID"]) for r in rows if r["LineNumber"] != 0)
+    select = "select division, sales_invoice_row_id from"
+    assert Counter(warehouse.sql(f"{select} {schema}.cur_sales_invoice_headers")) == headers
+    assert Counter(warehouse.sql(f"{select} {schema}.cur_sales_invoice_lines")) == lines
+    # The lines (amounts excluding VAT, plus their VAT) add up to the header (including VAT).
+    sums = warehouse.sql(f"""
+        select count(*), count(*) filter (where abs(l.total - h.amount_dc) > 0.005)
+        from {schema}.cur_sales_invoice_headers h
+        join (select division, invoice_id, sum(amount_dc + vat_amount_dc) as total
+              from {schema}.cur_sales_invoice_lines group by all) l
+          on l.division = h.division and l.invoice_id = h.invoice_id""")
+    assert sums[0][0] == sum(headers.values())
+    assert sums[0][1] == 0
+
+
+def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
+    """The upsert load still holds the deleted rows; the models do not."""
+    for stream, model, fact in (
+        ("sales_invoices", "cur_sales_invoice_lines", "fct_sales_invoice_lines"),
+        ("transaction_lines", "cur_transaction_lines", "fct_transaction_lines"),
+    ):
+        deleted = warehouse.changed[stream]["delete"]
+        assert deleted
+        ids = ", ".join(f"'{i}'" for i in deleted)
+        raw = warehouse.sql(f"select count(*) from exactonline.{stream} where id in ({ids})")
+        assert raw == [(len(deleted),)]
+        key = "sales_invoice_row_id" if stream == "sales_invoices" else "transaction_line_id"
+        assert warehouse.sql(
+            f"select count(*) from analytics_current.{model} where {key} in ({ids})") == [(0,)]
+        fact_key = "sales_invoice_line_id" if stream == "sales_invoices" else "transaction_line_id"
+        assert warehouse.sql(
+            f"select count(*) from analytics_marts.{fact} where {fact_key} in ({ids})") == [(0,)]
+    recorded = {r["EntityKey"] for r in warehouse.truth("deleted")}
+    assert set(warehouse.changed["transaction_lines"]["delete"]) <= recorded
+
+
+def test_updates_show_the_latest_version(warehouse: Warehouse) -> None:
+    truth_ts = {r["ID"]: r["Timestamp"] for r in warehouse.truth("accounts")}
+    for account_id in warehouse.changed["accounts"]["update"]:
+        rows = warehouse.sql(f"""select exact_timestamp from analytics_current.cur_accounts
+            where account_id = '{account_id}'""")
+        assert rows == [(truth_ts[account_id],)]
+
+
+# -- dimensions and facts ---------------------------------------------------------------------
+
+def test_dimensions_match_truth(warehouse: Warehouse) -> None:
+    accounts = warehouse.truth("accounts")
+    customers = {(a["Division"], a["ID"]) for a in accounts if a["Status"] == "C"}
+    suppliers = {(a["Division"], a["ID"]) for a in accounts if a["IsSupplier"]}
+    select = "select division, account_id from analytics_marts"
+    assert set(warehouse.sql(f"{select}.dim_customers")) == customers
+    assert set(warehouse.sql(f"{select}.dim_suppliers")) == suppliers
+    assert customers
+    assert suppliers
+    for model, stream in (("dim_gl_accounts", "gl_accounts"), ("dim_items", "items"),
+                          ("dim_projects", "projects"), ("dim_cost_centers", "cost_centers"),
+                          ("dim_cost_units", "cost_units")):
+        assert warehouse.sql(f"select count(*) from analytics_marts.{model}") == [
+            (len(warehouse.truth(stream)),)], model
+    codes = warehouse.sql("select division_code from analytics_marts.dim_divisions")
+    assert {code for (code,) in codes} == set(DIVISIONS)
+
+
+def test_gl_classification_hierarchy_is_flattened(warehouse: Warehouse) -> None:
+    classes = {(c["Division"], c["ID"]): c for c in warehouse.truth("gl_classifications")}
+
+    def chain(key: tuple[int, str]) -> list[str]:
+        names: list[str] = []
+        while key in classes:
+            names.insert(0, classes[key]["Name"])
+            parent = classes[key]["Parent"]
+            key = (key[0], parent) if parent else (0, "")
+        return names
+
+    rows = warehouse.sql("""select division, gl_classification_id, classification_level,
+        classification_path, level_1_name, level_2_name
+        from analytics_marts.dim_gl_classifications""")
+    assert len(rows) == len(classes)
+    assert max(r[2] for r in rows) >= 2
+    for division, class_id, level, path, level_1, level_2 in rows:
+        names = chain((division, class_id))
+        assert level == len(names)
+        assert path == " > ".join(names)
+        assert level_1 == names[0]
+        assert level_2 == (names[1] if len(names) > 1 else None)
+
+
+def test_transaction_lines_fact_is_enriched(warehouse: Warehouse) -> None:
+    lines = {(r["Division"], r["ID"]): r for r in warehouse.truth("transaction_lines")}
+    rows = warehouse.sql("""select division, transaction_line_id, gl_account_code,
+        cost_center_description, cost_unit_description, account_name, amount_dc
+        from analytics_marts.fct_transaction_lines""")
+    assert len(rows) == len(lines)  # every truth line is a posting with a GL account
+    for division, line_id, gl_code, cc_desc, cu_desc, account_name, amount in rows:
+        t = lines[(division, line_id)]
+        assert gl_code == t["GLAccountCode"].strip()
+        assert cc_desc == t["CostCenterDescription"]
+        assert cu_desc == t["CostUnitDescription"]
+        assert account_name == t["AccountName"]
+        assert cents(amount) == cents(t["AmountDC"])
+    assert any(r[3] for r in rows)
+    assert any(r[5] for r in rows)
+
+
+def test_purchase_entry_lines_fact_has_the_supplier(warehouse: Warehouse) -> None:
+    entries = {(e["Division"], e["EntryID"]): e for e in warehouse.truth("purchase_entries")}
+    lines = warehouse.truth("purchase_entry_lines")
+    rows = {(d, i): s for d, i, s in warehouse.sql("""select division, purchase_entry_line_id,
+        supplier_id from analytics_marts.fct_purchase_entry_lines""")}
+    assert len(rows) == len(lines)
+    for line in lines:
+        entry = entries[(line["Division"], line["EntryID"])]
+        assert rows[(line["Division"], line["ID"])] == entry["Supplier"]
+
+
+# -- marts ------------------------------------------------------------------------------------
+
+def test_trial_balance_equals_truth(warehouse: Warehouse) -> None:
+    expected: dict[tuple[int, int, int, str], Any] = defaultdict(int)
+    for r in warehouse.truth("transaction_lines"):
+        key = (r["Division"], r["FinancialYear"], r["FinancialPeriod"], r["GLAccount"])
+        expected[key] += cents(r["AmountDC"])
+    actual = {(d, y, p, g): cents(v) for d, y, p, g, v in warehouse.sql(
+        """select division, financial_year, financial_period, gl_account_id, net_movement_dc
+        from analytics_marts.mart_trial_balance""")}
+    assert actual == dict(expected)
+    per_period = warehouse.sql("""select division, financial_year, financial_period,
+        sum(net_movement_dc) from analytics_marts.mart_trial_balance group by all""")
+    assert per_period
+    assert all(cents(total) == 0 for *_, total in per_period)
+
+
+@pytest.mark.parametrize(("stream", "model"), [
+    ("receivables", "mart_receivables_aging"), ("payments", "mart_payables_aging")])
+def test_aging_equals_truth(warehouse: Warehouse, stream: str, model: str) -> None:
+    """Open items (status 20/30, receivables not fully paid) bucketed by days past due as of
+    AGING_AS_OF (the history build passes it as a dbt var)."""
+    as_of = datetime.fromisoformat(AGING_AS_OF)
+    expected: dict[tuple[int, str], list[Any]] = defaultdict(lambda: [0] * 5)
+    for r in warehouse.truth(stream):
+        if r["Status"] not in (20, 30) or r.get("IsFullyPaid"):
+            continue
+        due = odata_date(r["DueDate"])
+        days = (as_of - due).days if due else 0
+        bucket = sum(days > limit for limit in (0, 30, 60, 90))
+        expected[(r["Division"], r["Account"])][bucket] += cents(r["AmountDC"])
+    rows = warehouse.sql(f"""select division, account_id, not_due_dc, days_1_30_dc, days_31_60_dc,
+        days_61_90_dc, over_90_dc from hist_marts.{model}""")
+    actual = {(d, a): [cents(v) for v in vals] for d, a, *vals in rows}
+    assert actual == {k: [cents(v) for v in vals] for k, vals in expected.items()}
+    assert actual
+
+
+def test_project_margin_equals_truth(warehouse: Warehouse) -> None:
+    cost_price = {(i["Division"], i["ID"]): i["CostPriceStandard"] or 0
+                  for i in warehouse.truth("items")}
+    revenue: dict[tuple[int, str], Any] = defaultdict(int)
+    costs: dict[tuple[int, str], Any] = defaultdict(int)
+    for t in warehouse.truth("time_cost_transactions"):
+        key = (t["Division"], t["Project"])
+        revenue[key] += cents(t["AmountFC"])
+        costs[key] += cents(cents(t["Quantity"]) * cents(cost_price[(t["Division"], t["Item"])]))
+    rows = warehouse.sql("""select division, project_id, revenue_dc, costs_dc, margin_dc
+        from analytics_marts.mart_project_margin""")
+    assert len(rows) == len(warehouse.truth("projects"))
+    for division, project_id, rev, cost, margin in rows:
+        key = (division, project_id)
+        assert cents(rev) == revenue.get(key, 0)
+        assert abs(cents(cost) - costs.get(key, 0)) <= cents("0.05")
+        assert cents(margin) == cents(rev) - cents(cost)
+
+
+# -- history and audit columns ----------------------------------------------------------------
+
+def test_history_keeps_every_version(warehouse: Warehouse) -> None:
+    updated = warehouse.changed["accounts"]["update"]
+    for account_id in updated:
+        versions = warehouse.sql(f"""select exact_timestamp, valid_from, valid_to, is_current
+            from hist_history.hist_accounts where account_id = '{account_id}'
+            order by exact_timestamp""")
+        assert len(versions) == 2, versions
+        (_, old_from, old_to, old_current), (_, new_from, new_to, new_current) = versions
+        assert old_to == new_from
+        assert old_from <= old_to
+        assert (old_current, new_current, new_to) == (False, True, None)
+    # An unchanged account has one version, current, open-ended.
+    other = warehouse.sql(f"""select count(*), bool_and(is_current), max(valid_to)
+        from hist_history.hist_accounts where account_id not in
+        ({", ".join(f"'{i}'" for i in updated)}) group by account_id limit 1""")
+    assert other == [(1, True, None)]
+    # Deleted invoice rows: the last version is closed and flagged, never current.
+    ids = ", ".join(f"'{i}'" for i in warehouse.changed["sales_invoices"]["delete"])
+    deleted = warehouse.sql(f"""select bool_or(is_current), bool_and(is_deleted), count(valid_to)
+        from hist_history.hist_sales_invoices where sales_invoice_row_id in ({ids})""")
+    assert deleted == [(False, True, len(warehouse.changed["sales_invoices"]["delete"]))]
+
+
+def test_append_only_load_never_overwrites(warehouse: Warehouse) -> None:
+    """Raw history rows: an updated account appears once per version read."""
+    for account_id in warehouse.changed["accounts"]["update"]:
+        stamps = warehouse.sql(f"""select distinct timestamp from exactonline_history.accounts
+            where id = '{account_id}'""")
+        assert len(stamps) == 2
+
+
+@pytest.mark.parametrize("stream", DBT_SOURCE_STREAMS)
+def test_history_rows_carry_audit_columns(warehouse: Warehouse, stream: str) -> None:
+    """Division, source, record key, extraction time and Exact's Timestamp/Modified on every
+    row of the append-only load."""
+    columns = {c for (c,) in warehouse.sql(f"""select column_name from information_schema.columns
+        where table_schema = 'exactonline_history' and table_name = '{stream}'""")}
+    key = "entryid" if stream == "purchase_entries" else "code" if stream == "divisions" else "id"
+    version = next((c for c in ("timestamp", "modified") if c in columns), None)
+    rows = warehouse.sql(f"""select count(*),
+        count(*) filter (where division is null),
+        count(*) filter (where _source is distinct from 'exact_online'),
+        count(*) filter (where _record_key is distinct from
+                         cast(division as varchar) || ':' || cast({key} as varchar)),
+        count(*) filter (where _extracted_at is null or _sdc_extracted_at is null)
+        from exactonline_history.{stream}""")
+    _total, *problems = rows[0]
+    assert problems == [0, 0, 0, 0]
+    if version is None:  # Exact gives entry lines no Modified of their own
+        assert stream == "purchase_entry_lines", f"{stream} has neither Timestamp nor Modified"
+    else:
+        assert warehouse.sql(f"""select count(*) from exactonline_history.{stream}
+            where {version} is null""") == [(0,)]
+
+
+def test_staging_audit_columns(warehouse: Warehouse) -> None:
+    rows = warehouse.sql("""select count(*), count(distinct record_key),
+        count(*) filter (where source_system = 'exact_online' and extracted_at is not null)
+        from hist_staging.stg_transaction_lines""")
+    total, keys, good = rows[0]
+    assert total == keys == good > 0
