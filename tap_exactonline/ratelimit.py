@@ -238,7 +238,7 @@ class RateLimiter:
                 budget.refused_in_a_row += 1
                 self._start_fresh_minute(budget, target)
             slot = max(now, target)
-        self._wait(division, slot - now, reason, level=logging.INFO)
+        self._wait(division, slot - now, reason)
 
     # -- introspection (logs, tests, benchmarks) -----------------------------------------------
     def budget(self, division: int) -> dict[str, float | int | None]:
