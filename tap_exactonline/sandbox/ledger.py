@@ -84,13 +84,19 @@ class LedgerGenerator:
         self.open_payments: deque[tuple[int, int, int]] = deque()
         self.counters = {SALES: 0, PURCHASE: 0, BANK: 0, GENERAL: 0}
 
-    def run(self) -> None:
-        """Write entries until the division has exactly ``rows`` transaction lines."""
-        g, rng = self.g, self.rng
-        remaining = g.rows
+    def run(self, rows: int | None = None, start: int = T_START, end: int = T_END,
+            first_number: int = 0) -> None:
+        """Write entries with exactly ``rows`` transaction lines (default: the division's).
+
+        ``start``/``end`` (UTC ms) bound the entries' times; ``first_number`` offsets the entry
+        number counters (for a division generated in parts).
+        """
+        rng = self.rng
+        remaining = self.g.rows if rows is None else rows
+        self.counters = dict.fromkeys(self.counters, first_number)
         # About 4 lines per entry: spread the entries evenly over the period.
-        times = event_times("tl", T_START, T_END, max(1, remaining // 4), rng)
-        utc = T_START
+        times = event_times("tl", start, end, max(1, remaining // 4), rng)
+        utc = start
         while remaining > 0:
             utc = next(times, utc + 32)  # +32 keeps the table's ms slot
             roll = rng.random()

@@ -17,9 +17,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tap_exactonline.sandbox import fastrows, generator, ledger, schema
+from tap_exactonline.sandbox import build, fastrows, schema
 from tap_exactonline.sandbox.catalog import Endpoint
-from tap_exactonline.sandbox.odata import date_ms, wall_ms
 from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
 
 SCHEMA_VERSION = "1"
@@ -54,10 +53,7 @@ class Store:
         self.path = Path(db_path) if db_path else Path(self._tempdir or ".") / "sandbox.sqlite"
         self.conn = sqlite3.connect(str(self.path), check_same_thread=False,
                                     isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.execute("PRAGMA cache_size=-200000")
-        self.conn.execute("PRAGMA temp_store=MEMORY")
+        build.pragmas(self.conn)
         if not self._reusable():
             self._build()
         self.next_ts: dict[int, int] = {}
@@ -81,38 +77,8 @@ class Store:
         return bool(row) and row[0] == self._signature()
 
     def _build(self) -> None:
-        for table in schema.TABLES:
-            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
-        schema.create(self.conn)
-        self.conn.execute("BEGIN")
-        for i, division in enumerate(self.divisions):
-            gen = generator.DivisionGenerator(self.conn, division, self.seed, self.rows,
-                                              f"Sandbox company {i + 1}")
-            self._division_row(gen, division, i)
-            gen.reference()
-            gen.master()
-            gen.projects_time()
-            gen.orders()
-            gen.w.flush()
-            fastrows.refresh_snippets(self.conn, division)
-            gen.snips = fastrows.Snippets(self.conn, division)
-            ledger.LedgerGenerator(gen).run()
-            gen.deletions()
-            gen.w.flush()
-        schema.index(self.conn)
+        build.build(self.conn, self.path.parent, self.seed, self.divisions, self.rows)
         self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
-        self.conn.execute("COMMIT")
-        self.conn.execute("PRAGMA analysis_limit=400")
-        self.conn.execute("ANALYZE")
-
-    def _division_row(self, gen: generator.DivisionGenerator, division: int, i: int) -> None:
-        created = wall_ms(generator.T_SETUP - 60 * generator.DAY)
-        gen.w.add("divs", (
-            gen.w.rid("divs"), division, division, f"Sandbox company {i + 1}", 100 + i,
-            generator.CITIES[i % len(generator.CITIES)], gen.guid(), f"{900_000 + i}",
-            f"Sandbox customer {i + 1}", f"NL{division:09d}B01", f"{division % 10**8:08d}",
-            f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), None, created, created))
-        gen.w.flush("divs")
 
     def close(self) -> None:
         """Close the connection; remove the temporary database if this store made one."""

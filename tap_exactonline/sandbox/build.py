@@ -1,0 +1,143 @@
+"""Build the sandbox database: master data per division, then the ledger in parallel parts.
+
+The ledger (journal entries, transaction lines, sales invoices, receivables, payments) is most
+of the work. Each division's ledger is cut into parts by time (two halves from 50,000 rows up);
+each part has its own seeded generator, rowid range and temporary SQLite file, so parts can be
+generated in forked worker processes (at most one per CPU) and merged with ``INSERT … SELECT``.
+The cut does not depend on the machine: the same seed gives the same bytes everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import sys
+import traceback
+from pathlib import Path
+
+from tap_exactonline.sandbox import fastrows, generator, ledger, schema
+from tap_exactonline.sandbox.odata import date_ms, wall_ms
+
+LEDGER_TABLES = ("entry", "tl", "invoice", "sinv", "cashflow")
+PART_ROWS = 50_000
+RID_STRIDE = 1_000_000_000
+
+
+def pragmas(conn: sqlite3.Connection) -> None:
+    """Settings for bulk loading (no journal, no fsync, big cache)."""
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-200000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+
+
+def division_row(gen: generator.DivisionGenerator, division: int, i: int) -> None:
+    """The ``system/Divisions`` row of a division."""
+    created = wall_ms(generator.T_SETUP - 60 * generator.DAY)
+    gen.w.add("divs", (
+        gen.w.rid("divs"), division, division, f"Sandbox company {i + 1}", 100 + i,
+        generator.CITIES[i % len(generator.CITIES)], gen.guid(), f"{900_000 + i}",
+        f"Sandbox customer {i + 1}", f"NL{division:09d}B01", f"{division % 10**8:08d}",
+        f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), None, created, created))
+    gen.w.flush("divs")
+
+
+def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, job: int,
+          path: Path) -> None:
+    """Generate one ledger part of a division into ``path``."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    pragmas(conn)
+    schema.create(conn)
+    conn.execute("BEGIN")
+    gen.w = generator.Writer(conn)
+    for table in LEDGER_TABLES:
+        gen.w.rid(table)
+        gen.w.next_rid[table] = (job + 1) * RID_STRIDE
+    gen.rng = random.Random(f"exactonline-sandbox:{seed}:{gen.d}:part{part}")  # noqa: S311
+    gen.guid = generator.Ids(gen.rng)
+    span = (generator.T_END - generator.T_START) // parts
+    start = generator.T_START + part * span
+    share = gen.rows // parts + (gen.rows % parts if part == parts - 1 else 0)
+    if share > 0:
+        ledger.LedgerGenerator(gen).run(share, start, start + span, part * 100_000)
+    gen.w.flush()
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: int,
+               folder: Path) -> list[Path]:
+    """Run the ledger parts, forked in parallel where the platform allows; their files."""
+    paths = [folder / f"part-{i}.sqlite" for i in range(len(jobs))]
+    if not hasattr(os, "fork") or len(jobs) == 1:
+        for i, (gen, part, parts) in enumerate(jobs):
+            _part(gen, seed, part, parts, i, paths[i])
+        return paths
+    running: dict[int, int] = {}
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    pending = list(enumerate(jobs))
+    failed = []
+    while pending or running:
+        while pending and len(running) < workers:
+            i, (gen, part, parts) = pending.pop(0)
+            pid = os.fork()
+            if pid == 0:  # worker: generate, then leave without running parent cleanup
+                code = 0
+                try:
+                    _part(gen, seed, part, parts, i, paths[i])
+                except BaseException:
+                    traceback.print_exc(file=sys.stderr)
+                    code = 1
+                os._exit(code)
+            running[pid] = i
+        pid, status = os.wait()
+        if pid in running:
+            index = running.pop(pid)
+            if os.waitstatus_to_exitcode(status) != 0:
+                failed.append(index)
+    if failed:
+        raise RuntimeError(f"generating ledger parts {failed} failed (see the log above)")
+    return paths
+
+
+def build(conn: sqlite3.Connection, folder: Path, seed: int, divisions: list[int],
+          rows: int) -> None:
+    """Create and fill every table of every division in ``conn`` (temporary files in folder)."""
+    for table in schema.TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    schema.create(conn)
+    conn.execute("BEGIN")
+    gens = []
+    for i, division in enumerate(divisions):
+        gen = generator.DivisionGenerator(conn, division, seed, rows, f"Sandbox company {i + 1}")
+        division_row(gen, division, i)
+        gen.reference()
+        gen.master()
+        gen.projects_time()
+        gen.orders()
+        gen.w.flush()
+        fastrows.refresh_snippets(conn, division)
+        gen.snips = fastrows.Snippets(conn, division)
+        gens.append(gen)
+    conn.execute("COMMIT")
+    parts = 2 if rows >= PART_ROWS else 1
+    jobs = [(gen, part, parts) for gen in gens for part in range(parts)]
+    paths = _run_parts(jobs, seed, folder)
+    conn.execute("BEGIN")
+    for path in paths:
+        conn.execute("ATTACH DATABASE ? AS part", (str(path),))
+        for table in LEDGER_TABLES:
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")  # noqa: S608
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE part")
+        path.unlink()
+        conn.execute("BEGIN")
+    for gen in gens:
+        gen.w = generator.Writer(conn)
+        gen.deletions()
+        gen.w.flush()
+    schema.index(conn)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA analysis_limit=400")
+    conn.execute("ANALYZE")
