@@ -93,6 +93,8 @@ class TapWorkdir:
     def __init__(self, config: dict[str, Any]) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-tap-"))
         self.config = self.dir / "config.json"
+        config = {"token_store_path": str(self.dir / "tokens.fernet"),
+                  "token_store_key": "bench-token-store-passphrase", **config}
         self.config.write_text(json.dumps(config))
         self.state = self.dir / "state.json"
         self._catalog: dict[str, Any] | None = None
