@@ -48,6 +48,9 @@ ATOM_EMPTY = (b'<?xml version="1.0" encoding="utf-8"?><feed xml:base="{base}/api
               b'<title type="text">{title}</title></feed>')
 _BY_KEY_RE = re.compile(r"^(?P<path>.+?)\((?P<key>[^)]*)\)(?P<count>/\$count)?$")
 BULK_SELECT_MESSAGE = "Please add a $select or a $top=1 statement to the query string."
+#: Standard endpoints with so many properties that Exact refuses them without $select or
+#: $top=1 (picqer issues #315/#556, fact sheet §4).
+SELECT_REQUIRED = {"generaljournalentry/GeneralJournalEntries"}
 
 
 def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None
@@ -239,7 +242,8 @@ class Api:
         if count_only:
             return Response(str(world.store.count(ep, division, opts.filter)),
                             media_type="text/plain;charset=utf-8")
-        if ep.family == "bulk" and not opts.select and opts.top != 1:
+        if (ep.family == "bulk" or ep.path in SELECT_REQUIRED) and not opts.select \
+                and opts.top != 1:
             raise ODataError(400, BULK_SELECT_MESSAGE)
         fields = select_fields(ep, opts.select, opts.expand)
         if ep.family == "sync" and opts.orderby:

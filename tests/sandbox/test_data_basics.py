@@ -97,6 +97,13 @@ def test_sync_refuses_what_exact_refuses(client: Client) -> None:
     assert deleted.status_code == 200
 
 
+def test_general_journal_entries_need_select_or_top_1(client: Client) -> None:
+    path = f"/api/v1/{DIV}/generaljournalentry/GeneralJournalEntries"
+    assert client.get(path).status_code == 400
+    assert client.get(path, {"$top": "1"}).status_code == 200
+    assert client.get(path, {"$select": "EntryID"}).status_code == 200
+
+
 def test_bulk_requires_select_and_pages_by_1000(client: Client) -> None:
     path = f"/api/v1/{DIV}/bulk/Cashflow/Receivables"
     resp = client.get(path)
