@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 import typing as t
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_exactonline import odata, schemas
-from tap_exactonline.client import ExactOnlineStream
+from tap_exactonline.client import ExactOnlineStream, response_payload
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -57,6 +57,7 @@ class StreamSpec:
     page_size: int = 60
     entity_type: int | None = None
     sync_timestamp_endpoint: str | None = None
+    expand: str | None = None
 
 
 def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None) -> StreamSpec:
@@ -66,6 +67,11 @@ def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = 
 
 def _modified(name: str, endpoint: str, key: str, reference: str, page: int = 60) -> StreamSpec:
     return StreamSpec(name, endpoint, key, reference, "modified", page)
+
+
+def _lines(name: str, header_endpoint: str, navigation: str, reference: str) -> StreamSpec:
+    """Lines without a Modified field, read through their entries' ``$expand``."""
+    return StreamSpec(name, header_endpoint, "ID", reference, "modified", expand=navigation)
 
 
 def _full(name: str, endpoint: str, key: str, reference: str) -> StreamSpec:
@@ -95,14 +101,20 @@ CATALOG: tuple[StreamSpec, ...] = (
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
     _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
     _modified("purchase_entries", "purchaseentry/PurchaseEntries", "EntryID", "PurchaseEntries"),
-    # Entry lines have no Modified field (reference, Exact docs): read in full every run.
-    _full("purchase_entry_lines", "purchaseentry/PurchaseEntryLines", "ID", "PurchaseEntryLines"),
+    # Entry lines have no Modified field (reference, Exact docs): they are read with the
+    # entries modified since the bookmark, through $expand (fact sheet §4).
+    _lines(
+        "purchase_entry_lines",
+        "purchaseentry/PurchaseEntries",
+        "PurchaseEntryLines",
+        "PurchaseEntryLines",
+    ),
     _modified("purchase_invoices", "purchase/PurchaseInvoices", "ID", "PurchaseInvoices"),
     _modified(
         "purchase_invoice_lines", "purchase/PurchaseInvoiceLines", "ID", "PurchaseInvoiceLines"
     ),
     _modified("sales_entries", "salesentry/SalesEntries", "EntryID", "SalesEntries"),
-    _full("sales_entry_lines", "salesentry/SalesEntryLines", "ID", "SalesEntryLines"),
+    _lines("sales_entry_lines", "salesentry/SalesEntries", "SalesEntryLines", "SalesEntryLines"),
     _modified(
         "general_journal_entries",
         "generaljournalentry/GeneralJournalEntries",
@@ -131,6 +143,12 @@ STREAM_OF_ENTITY_TYPE: dict[int, str] = {
 }
 #: Fields our schemas add that no Exact endpoint has (never sent in ``$select``).
 TAP_FIELDS: dict[str, dict[str, t.Any]] = {
+    "EntryModified": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "Modified of the entry (header) the line belongs to: the replication "
+        "key of lines that have no Modified of their own.",
+    },
     "stream_name": {
         "type": ["string", "null"],
         "description": "Our stream the deleted row belonged to (from EntityType); null when "
@@ -245,6 +263,51 @@ class ModifiedStream(CatalogStream):
         return options
 
 
+class ExpandedLinesStream(ModifiedStream):
+    """Lines without ``Modified``, read with their entries: ``{entries}?$expand={Lines}``.
+
+    The entries endpoint is filtered by its own ``Modified``; every line of each entry read is
+    emitted with ``EntryModified`` (the entry's Modified, the replication key). An entry whose
+    lines changed comes back whole, with all its current lines.
+    """
+
+    replication_key = "EntryModified"
+
+    @property
+    def navigation(self) -> str:
+        """Navigation property of the entries endpoint holding the lines."""
+        return str(self.spec.expand)
+
+    @cached_property
+    def select_list(self) -> str:
+        """Entry key and ``Modified`` plus ``Lines/Field`` for each selected line field."""
+        entry_key = next(
+            s.key for s in CATALOG if s.endpoint == self.spec.endpoint and not s.expand
+        )
+        lines = [f for f in self.selected_fields if f not in self.extra_fields]
+        return ",".join([entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
+
+    def query_options(self, context: Context | None) -> dict[str, t.Any]:
+        """Entries' ``$select``/``$filter`` plus ``$expand`` of the lines."""
+        options = super().query_options(context)
+        options["$expand"] = self.navigation
+        return options
+
+    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
+        """Yield the converted lines of every entry on the page."""
+        entries, _ = odata.unwrap(response_payload(response))
+        division = self._current_division
+        for entry in entries:
+            modified = entry.get("Modified")
+            entry_modified = odata.moment_to_utc(modified) if modified else None
+            expanded = entry.get(self.navigation) or {}
+            lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
+            for line in lines:
+                record = self.convert(line, division)
+                record["EntryModified"] = entry_modified
+                yield record
+
+
 class FullTableStream(CatalogStream):
     """Small reference table, read in full every run."""
 
@@ -273,6 +336,9 @@ _SPECIAL: dict[str, type[CatalogStream]] = {
     "deleted": DeletedStream,
     "divisions": DivisionsStream,
 }
+for _spec in CATALOG:
+    if _spec.expand:
+        _SPECIAL[_spec.name] = ExpandedLinesStream
 
 
 def _class_name(name: str) -> str:

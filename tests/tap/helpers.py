@@ -138,6 +138,15 @@ def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str,
     props = schema_fields(stream)
     plan = odata.build_plan(props, list(props))
     out = []
+    entry_modified: dict[str, Any] = {}
+    spec = SPECS[stream]
+    if spec.expand:  # lines read through their entries: EntryModified = the entry's Modified
+        header = next(
+            s.name for s in SPECS.values() if s.endpoint == spec.endpoint and not s.expand
+        )
+        entry_modified = {
+            r["EntryID"]: r["Modified"] for r in expected_records(sandbox, division, header)
+        }
     resp = requests.get(f"{sandbox.url}/_sandbox/truth/{division}/{stream}", timeout=120)
     resp.raise_for_status()
     for row in odata.decode_json(resp.content)["records"]:
@@ -146,6 +155,8 @@ def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str,
             record["Division"] = record.get("Code") if stream == "divisions" else division
         if stream == "deleted":
             record["stream_name"] = STREAM_OF_ENTITY_TYPE.get(record.get("EntityType") or -1)
+        if spec.expand:
+            record["EntryModified"] = entry_modified.get(record["EntryID"])
         out.append(record)
     return out
 

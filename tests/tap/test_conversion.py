@@ -201,4 +201,5 @@ def test_every_stream_has_a_schema_with_its_keys() -> None:
         if spec.family == "sync":
             assert props["Timestamp"]["type"] == ["integer", "null"]
         if spec.family == "modified":
-            assert props["Modified"]["format"] == "date-time"
+            key = "EntryModified" if spec.expand else "Modified"
+            assert props[key]["format"] == "date-time"

@@ -101,8 +101,23 @@ def test_incremental_run_returns_only_the_changes(box, work, config, divisions) 
         {"division": first, "stream": "purchase_entries", "action": "update", "count": 2}
     )
     changed_entries = {c["ID"] for c in entries["changed"] if c["stream"] == "purchase_entries"}
-    run = run_tap(work / "incr", config, streams={*SYNC, "purchase_entries"}, state=state)
+    run = run_tap(
+        work / "incr",
+        config,
+        streams={*SYNC, "purchase_entries", "purchase_entry_lines"},
+        state=state,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
+    # lines without Modified come back with their changed entries, all of them
+    lines = run.records["purchase_entry_lines"]
+    truth_lines = expected_records(box, first, "purchase_entry_lines")
+    want_lines = {r["ID"] for r in truth_lines if r["EntryID"] in changed_entries}
+    assert want_lines
+    assert want_lines <= {r["ID"] for r in lines}
+    for record in lines:
+        old = partition_bookmark(state, "purchase_entry_lines", record["Division"])
+        floor = dt.datetime.fromisoformat(old).replace(microsecond=0)
+        assert dt.datetime.fromisoformat(record["EntryModified"]) >= floor
     # Modified family: the changes come back; nothing older than the bookmark's second does
     got_entries = run.records["purchase_entries"]
     assert changed_entries <= {r["EntryID"] for r in got_entries}
