@@ -326,7 +326,7 @@ class ExactOnlineStream(RESTStream):
 
     def get_url(self, context: Context | None) -> str:
         """``{base}/api/v1/{division}/{endpoint}``."""
-        return self.tap.http.api_url(self.division_of(context), self.endpoint)
+        return f"{self.url_base}/{self.division_of(context)}/{self.endpoint}"
 
     def get_new_paginator(self) -> ExactNextPaginator:
         """Page by following ``__next`` (1000 rows on sync/bulk, 60 elsewhere)."""

@@ -110,13 +110,19 @@ def amsterdam_filter_datetime(moment: dt.datetime | str) -> str:
 
     Returns:
         ``datetime'YYYY-MM-DDTHH:MM:SS'`` in Europe/Amsterdam wall time, truncated to whole
-        seconds (with ``ge`` this never skips a row).
+        seconds (with ``ge`` this never skips a row). In the autumn hour that occurs twice,
+        a moment in its first (summer-time) occurrence is written one hour earlier: Exact may
+        read the wall time as the second occurrence, which would skip an hour of rows.
     """
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(AMSTERDAM).replace(tzinfo=None, microsecond=0)
+    aware = moment.astimezone(AMSTERDAM)
+    local = aware.replace(tzinfo=None, microsecond=0)
+    later = local.replace(fold=1, tzinfo=AMSTERDAM)
+    if aware.fold == 0 and later.utcoffset() != local.replace(tzinfo=AMSTERDAM).utcoffset():
+        local -= dt.timedelta(hours=1)
     return f"datetime'{local.isoformat()}'"
 
 

@@ -132,8 +132,20 @@ def test_envelopes() -> None:
 )
 def test_moment_fields_become_true_utc(wall: dt.datetime, utc: str) -> None:
     assert odata.moment_to_utc(_ms(wall)) == utc
-    # and the bookmark filter goes back to Exact's local wall time
-    assert odata.amsterdam_filter_datetime(utc) == f"datetime'{wall.isoformat()}'"
+    # and the bookmark filter goes back to Exact's local wall time (outside the repeated hour)
+    if wall != dt.datetime(2024, 10, 27, 2, 30):
+        assert odata.amsterdam_filter_datetime(utc) == f"datetime'{wall.isoformat()}'"
+
+
+def test_filter_in_the_repeated_autumn_hour_never_skips_rows() -> None:
+    # 00:30Z is 02:30 summer time; 01:30Z is 02:30 winter time: the same wall time.
+    first = odata.amsterdam_filter_datetime("2024-10-27T00:30:00+00:00")
+    second = odata.amsterdam_filter_datetime("2024-10-27T01:30:00+00:00")
+    assert first == "datetime'2024-10-27T01:30:00'"  # an hour early: read either way, <= 00:30Z
+    assert second == "datetime'2024-10-27T02:30:00'"  # either reading is <= 01:30Z
+    assert odata.amsterdam_filter_datetime("2024-07-01T10:00:00.987+00:00") == (
+        "datetime'2024-07-01T12:00:00'"
+    )
 
 
 def test_calendar_dates_keep_their_date_across_dst() -> None:
@@ -203,3 +215,25 @@ def test_every_stream_has_a_schema_with_its_keys() -> None:
         if spec.family == "modified":
             key = "EntryModified" if spec.expand else "Modified"
             assert props[key]["format"] == "date-time"
+
+
+def test_first_page_urls_stay_under_exacts_6000_characters() -> None:
+    """Fact sheet §4: URL <= 6000 characters; $select lists every field of wide entities."""
+    from tap_exactonline.client import odata_query
+    from tap_exactonline.tap import TapExactOnline
+
+    tap = TapExactOnline(
+        config={"client_id": "x", "client_secret": "y", "divisions": [3100001],
+                "region": "uk"},
+        parse_env_config=False,
+    )
+    for stream in tap.streams.values():
+        options = {"$select": stream.select_list,
+                   "$filter": "Modified ge datetime'2024-10-27T01:30:00'"}
+        if getattr(stream.spec, "expand", None):
+            options["$expand"] = stream.spec.expand
+        url = f"{stream.get_url({'Division': 3100001})}?{odata_query(options)}"
+        assert url.startswith("https://start.exactonline.co.uk/api/v1/3100001/")
+        assert len(url) <= 6000, (stream.name, len(url))
+        assert "*" not in stream.select_list
+        assert "__metadata" not in stream.select_list
