@@ -31,10 +31,12 @@ from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_exactonline import odata
+from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_exactonline.auth import ExactOnlineAuthenticator
     from tap_exactonline.tap import TapExactOnline
 
 #: Longest run of consecutive 429 answers waited out for one request before giving up.
@@ -116,8 +118,8 @@ class ExactOnlineHTTP:
     def __init__(
         self,
         base_url: str,
-        authenticator: t.Any,
-        limiter: t.Any,
+        authenticator: ExactOnlineAuthenticator,
+        limiter: RateLimiter,
         logger: logging.Logger,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -423,8 +425,6 @@ class ExactOnlineStream(RESTStream):
         if self.tap.division_stopped(division):
             self.logger.info("%s: division %s skipped (stopped earlier)", self.name, division)
             return
-        from tap_exactonline.ratelimit import DailyLimitReached
-
         try:
             self.prepare_partition(context, division)
             yield from self.request_records(context)

@@ -17,9 +17,16 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
 
 from tap_exactonline import odata
+from tap_exactonline.auth import (
+    ExactOnlineAuthenticator,
+    ReauthorizationRequired,
+    TokenEndpointError,
+)
 from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
+from tap_exactonline.ratelimit import RateLimiter
 from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, resolve_base_url
 from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.tokenstore import TokenStoreError
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -129,9 +136,6 @@ class TapExactOnline(Tap):
     @cached_property
     def http(self) -> ExactOnlineHTTP:
         """The run's HTTP plumbing with its single authenticator and rate limiter."""
-        from tap_exactonline.auth import ExactOnlineAuthenticator
-        from tap_exactonline.ratelimit import RateLimiter
-
         authenticator = ExactOnlineAuthenticator.from_settings(self.config, logger=self.logger)
         limiter = RateLimiter(
             daily_call_reserve=int(self.config.get("daily_call_reserve") or 0), logger=self.logger
@@ -248,9 +252,6 @@ class TapExactOnline(Tap):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; our one-line errors end the process with that line, exit status 1."""
-        from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
-        from tap_exactonline.tokenstore import TokenStoreError
-
         one_line = (
             InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
             ExactOnlineError,
