@@ -11,7 +11,7 @@ limited to ``Timestamp`` (and ``EntityType`` on sync/Deleted).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
 import orjson
@@ -267,14 +267,24 @@ class Api:
         if page.more and not (opts.top is not None and opts.top <= ep.page_size):
             top_left = None if opts.top is None else opts.top - ep.page_size
             next_url = next_link(request, self.token(ep, page.last), top_left)
-        rows = self.expand(request, ep, division, page.rows, opts.expand)
+        rows = self.expand(request, ep, division, page.rows, opts.expand, opts.select)
         return json_response(envelope(rows, next_url=next_url, count=page.count, array=array))
 
     def expand(self, request: Request, ep: catalog.Endpoint, division: int, rows: list[str],
-               navs: list[str]) -> list[str]:
-        """Replace ``__deferred`` navigation properties by ``{"results": [...]}`` (``$expand``)."""
+               navs: list[str], select: list[str] | None = None) -> list[str]:
+        """Replace ``__deferred`` navigation properties by ``{"results": [...]}`` (``$expand``).
+
+        ``Nav/Field`` entries of ``$select`` choose the fields of the expanded rows.
+        """
         if not navs:
             return rows
+        child_fields: dict[str, tuple[str, ...]] = {}
+        for nav in navs:
+            child = catalog.lookup(catalog.EXPANDS[(ep.path, nav)][0])
+            assert child is not None
+            wanted = [name.split("/", 1)[1] for name in select or []
+                      if name.startswith(nav + "/")]
+            child_fields[nav] = select_fields(child, wanted or None)
         out = []
         for text in rows:
             row = orjson.loads(text)
@@ -282,12 +292,20 @@ class Api:
                 child_path, parent_key, child_field = catalog.EXPANDS[(ep.path, nav)]
                 child = catalog.lookup(child_path)
                 assert child is not None
-                node = Comparison(child_field, "eq", Literal("guid", row[parent_key]))
+                parent = row.get(parent_key) or self._key_of(ep, division, row)
+                node = Comparison(child_field, "eq", Literal("guid", parent))
                 page = self.world.store.page(child, division, base_url(request),
-                                             tuple(child.fields), node=node)
+                                             child_fields[nav], node=node)
                 row[nav] = {"results": [orjson.loads(r) for r in page.rows]}
             out.append(orjson.dumps(row).decode())
         return out
+
+    def _key_of(self, ep: catalog.Endpoint, division: int, row: dict[str, Any]) -> str:
+        """The entity key of a rendered row whose ``$select`` left the key out (from its URI)."""
+        match = re.search(r"\(guid'([0-9a-f-]{36})'\)$", row["__metadata"]["uri"])
+        if not match:
+            raise ODataError(400, SYNTAX_ERROR)
+        return match.group(1)
 
     @staticmethod
     def token(ep: catalog.Endpoint, last: object) -> str:
@@ -312,7 +330,7 @@ class Api:
         if not page.rows:
             segment = ep.path.rsplit("/", 1)[-1]
             raise ODataError(404, f"Resource not found for the segment '{segment}'.")
-        row = self.expand(request, ep, division, page.rows, opts.expand)[0]
+        row = self.expand(request, ep, division, page.rows, opts.expand, opts.select)[0]
         return json_response(('{"d":' + row + "}").encode())
 
     def sync_timestamp(self, request: Request, division: int, params: dict[str, str]

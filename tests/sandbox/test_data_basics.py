@@ -187,3 +187,19 @@ def test_prerendered_rows_equal_generically_rendered_rows(client: Client) -> Non
     fewer = client.ok(TL, {"$select": ",".join(fields[:-1])})["d"]["results"]
     assert len(full) == 1000
     assert [{k: v for k, v in r.items() if k != fields[-1]} for r in full] == fewer
+
+
+def test_expand_lines_with_select_of_line_fields(client: Client) -> None:
+    path = f"/api/v1/{DIV}/purchaseentry/PurchaseEntries"
+    data = client.ok(path, {"$select": "Modified,AmountDC,PurchaseEntryLines/ID,"
+                                       "PurchaseEntryLines/AmountDC,PurchaseEntryLines/VATAmountDC",
+                            "$expand": "PurchaseEntryLines"})["d"]
+    assert len(data["results"]) == 60
+    for entry in data["results"]:
+        lines = entry["PurchaseEntryLines"]["results"]
+        assert lines
+        assert set(lines[0]) == {"__metadata", "ID", "AmountDC", "VATAmountDC"}
+        total = sum(line["AmountDC"] + line["VATAmountDC"] for line in lines)
+        assert abs(total - entry["AmountDC"]) < 0.005
+    bad = client.get(path, {"$expand": "Nope"})
+    assert bad.status_code == 400
