@@ -67,9 +67,11 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
 
 
 def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: int,
-               folder: Path) -> list[Path]:
+               db_path: Path) -> list[Path]:
     """Run the ledger parts, forked in parallel where the platform allows; their files."""
-    paths = [folder / f"part-{i}.sqlite" for i in range(len(jobs))]
+    paths = [db_path.with_name(f"{db_path.name}.part-{i}") for i in range(len(jobs))]
+    for path in paths:
+        path.unlink(missing_ok=True)
     if not hasattr(os, "fork") or len(jobs) == 1:
         for i, (gen, part, parts) in enumerate(jobs):
             _part(gen, seed, part, parts, i, paths[i])
@@ -101,9 +103,12 @@ def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: i
     return paths
 
 
-def build(conn: sqlite3.Connection, folder: Path, seed: int, divisions: list[int],
+def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[int],
           rows: int) -> None:
-    """Create and fill every table of every division in ``conn`` (temporary files in folder)."""
+    """Create and fill every table of every division in ``conn`` (the database at db_path).
+
+    Ledger parts are written next to it as ``<db file>.part-<n>`` and removed after merging.
+    """
     for table in schema.TABLES:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     schema.create(conn)
@@ -123,7 +128,7 @@ def build(conn: sqlite3.Connection, folder: Path, seed: int, divisions: list[int
     conn.execute("COMMIT")
     parts = 2 if rows >= PART_ROWS else 1
     jobs = [(gen, part, parts) for gen in gens for part in range(parts)]
-    paths = _run_parts(jobs, seed, folder)
+    paths = _run_parts(jobs, seed, db_path)
     conn.execute("BEGIN")
     for path in paths:
         conn.execute("ATTACH DATABASE ? AS part", (str(path),))

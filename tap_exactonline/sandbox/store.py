@@ -77,7 +77,7 @@ class Store:
         return bool(row) and row[0] == self._signature()
 
     def _build(self) -> None:
-        build.build(self.conn, self.path.parent, self.seed, self.divisions, self.rows)
+        build.build(self.conn, self.path, self.seed, self.divisions, self.rows)
         self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
 
     def close(self) -> None:

@@ -31,3 +31,18 @@ def test_parallel_built_ledger_is_complete_and_balanced(
         created = client.mutate({"division": DIV, "stream": "transaction_lines",
                                  "action": "create", "count": 1})
         assert created[0]["Timestamp"] > stamps[-1]
+
+
+def test_db_file_is_reused_by_the_next_start(tmp_path_factory: pytest.TempPathFactory) -> None:
+    db = tmp_path_factory.mktemp("db") / "exact.sqlite"
+    for sb in own_sandbox(tmp_path_factory, seed=4, divisions=1, rows=500, db=str(db)):
+        Client(sb).mutate({"division": DIV, "stream": "accounts", "action": "update",
+                           "count": 1})
+        first = [{k: v for k, v in r.items() if k != "__metadata"}
+                 for r in sb.truth(DIV, "accounts")]
+    assert db.exists()
+    assert not list(db.parent.glob("*.part-*"))
+    for sb in own_sandbox(tmp_path_factory, seed=4, divisions=1, rows=500, db=str(db)):
+        again = [{k: v for k, v in r.items() if k != "__metadata"}
+                 for r in sb.truth(DIV, "accounts")]
+        assert again == first  # the same file, with its mutation
