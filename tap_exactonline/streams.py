@@ -287,6 +287,13 @@ class ExpandedLinesStream(ModifiedStream):
         lines = [f for f in self.selected_fields if f not in self.extra_fields]
         return ",".join([entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
 
+    @property
+    def plan(self) -> tuple[tuple[str, t.Any], ...]:
+        """Line fields only: ``EntryModified`` comes from the entry (see parse_response)."""
+        if self._plan_cache is None:
+            self._plan_cache = tuple(p for p in super().plan if p[0] != "EntryModified")
+        return self._plan_cache
+
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """Entries' ``$select``/``$filter`` plus ``$expand`` of the lines."""
         options = super().query_options(context)
