@@ -253,7 +253,8 @@ class Api:
                 raise ODataError(400, f"No property '{name}' exists in type '{ep.type_name}'.")
         if opts.skiptoken is not None:
             want_int = ep.family == "sync" or ep.key_kind == "int"
-            if want_int != isinstance(opts.skiptoken, int):
+            if want_int != isinstance(opts.skiptoken, int) or (
+                    want_int and not 0 <= opts.skiptoken < 2**63):  # type: ignore[operator]
                 raise ODataError(400, SYNTAX_ERROR)
         limit = ep.page_size
         array = False

@@ -182,6 +182,8 @@ def _convert(ep: Endpoint, field: str, lit: Literal) -> object:
                               f"for property '{field}'.")
     if kind == "bool":
         return int(bool(lit.value))
+    if kind == "int" and not -(2**63) <= int(lit.value) < 2**63:  # type: ignore[call-overload]
+        raise ODataError(400, f"The value {lit.value} is out of range for '{field}' ({edm}).")
     if kind in ("guid", "string") and edm == "Edm.Guid":
         return str(lit.value).lower()
     return lit.value

@@ -92,6 +92,8 @@ def test_sync_refuses_what_exact_refuses(client: Client) -> None:
     assert client.get(TL, {"$select": "*", "$top": "1"}).status_code == 200
     on_modified = client.get(TL, {"$filter": "Modified gt datetime'2024-01-01T00:00:00'"})
     assert on_modified.status_code == 400
+    huge = client.get(TL, {"$filter": "Timestamp gt 99999999999999999999L"})
+    assert huge.status_code == 400
     deleted = client.get(f"/api/v1/{DIV}/sync/Deleted",
                          {"$filter": "Timestamp gt 1L and EntityType eq 2"})
     assert deleted.status_code == 200
