@@ -198,8 +198,9 @@ def _readable(line: str, received: dict[str, int]) -> str:
         received[stream] = received.get(stream, 0) + value
         where = f" (division {division})" if division else ""
         print(f"    {stream}{where}: {value} records", flush=True)
-    return (f"{event.get('timestamp', '')} {event.get('level', '')} "
+    text = (f"{event.get('timestamp', '')} {event.get('level', '')} "
             f"{event.get('name', 'meltano')}: {event.get('event', '')}")
+    return f"{text} {json.dumps(metric)}" if metric else text
 
 
 def main() -> None:

@@ -117,7 +117,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             TAP_EXACTONLINE__SELECT='["*.*"]',
             TARGET_DUCKDB_BATCH_SIZE_ROWS="37",
         )
-        tap = TapExactOnline(config=sandbox.tap_config(), parse_env_config=False)
+        tap = TapExactOnline(config=sandbox.tap_config(seed=True), parse_env_config=False)
         pipe = Pipeline(sandbox, work, env, tap)
         pipe.run("first")
         yield pipe
