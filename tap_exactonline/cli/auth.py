@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import http.server
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -40,7 +41,7 @@ from tap_exactonline.auth import (
     refresh_due_at,
     refresh_token_dies_at,
 )
-from tap_exactonline.cli.config import CliContext
+from tap_exactonline.cli.config import CliContext, load_settings
 from tap_exactonline.regions import UnknownRegionError
 from tap_exactonline.tokenstore import TokenRecord, TokenStoreError
 
@@ -150,10 +151,20 @@ def command(ctx: click.Context, log_level: str) -> None:
     ctx.meta["exactonline.log_level"] = log_level
 
 
-def _authenticator(ctx: click.Context) -> ExactOnlineAuthenticator:
+def cli_settings(ctx: click.Context) -> dict[str, Any]:
+    """The tap settings from ``--config`` or the ``TAP_EXACTONLINE_*`` environment.
+
+    The environment is passed as a copy: ``load_settings`` swaps ``os.environ`` while parsing.
+    """
     cli = ctx.ensure_object(CliContext)
+    if cli.config_path:
+        return cli.settings()
+    return load_settings(None, environ=dict(os.environ))
+
+
+def _authenticator(ctx: click.Context) -> ExactOnlineAuthenticator:
     logger = cli_logger(ctx.meta.get("exactonline.log_level", "INFO"))
-    return build_authenticator(cli.settings(), logger)
+    return build_authenticator(cli_settings(ctx), logger)
 
 
 class _Callback:

@@ -41,11 +41,11 @@ from tap_exactonline.cli.auth import (
     api_get,
     build_authenticator,
     cli_logger,
+    cli_settings,
     current_division,
     odata_rows,
     utc,
 )
-from tap_exactonline.cli.config import CliContext
 from tap_exactonline.tokenstore import FileTokenStore, TokenStoreError, TokenStoreUnreadable
 
 FORBIDDEN_REASONS = {
@@ -231,8 +231,7 @@ def print_table(rows: list[CheckRow]) -> None:
 @click.pass_context
 def command(ctx: click.Context, log_level: str) -> None:
     """Preflight: credentials, token store, host, divisions and API calls left today."""
-    cli = ctx.ensure_object(CliContext)
-    rows = run_checks(cli.settings(), log_level=log_level)
+    rows = run_checks(cli_settings(ctx), log_level=log_level)
     print_table(rows)
     failed = [r for r in rows if r.result == FAIL]
     if failed:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
 import time
 
 import requests
@@ -16,6 +19,7 @@ from tests.oauth.helpers import (
     run_driver,
     write_config,
 )
+from tests.support.sandbox import exactonline_executable
 
 LOGIN = "exactonline auth login"
 
@@ -144,6 +148,24 @@ def test_token_call_limit_is_not_mistaken_for_a_dead_token(start_sandbox, tmp_pa
     assert read_store(config) == stored
     advance_clock(sandbox, 86400)  # the next UTC day: the same stored token still works
     assert run_cli(config, "auth", "refresh").returncode == 0
+
+
+def test_meltano_style_environment_and_default_store_path(start_sandbox, tmp_path):
+    """No --config: TAP_EXACTONLINE_* variables, store under $MELTANO_PROJECT_ROOT/.meltano/,
+    no token_store_key: a key derived from client_secret and one WARNING."""
+    sandbox = start_sandbox()
+    settings = sandbox.tap_config(seed=True)
+    env = {**os.environ, "MELTANO_PROJECT_ROOT": str(tmp_path)}
+    env.update({f"TAP_EXACTONLINE_{k.upper()}": str(v) for k, v in settings.items()})
+    result = subprocess.run(
+        [exactonline_executable(), "auth", "refresh"], capture_output=True, text=True,
+        env=env, cwd=tmp_path, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("token_store_key is not set") == 1
+    stores = list((tmp_path / ".meltano" / "exactonline").glob("token-*.fernet"))
+    assert len(stores) == 1
+    assert stat.S_IMODE(stores[0].stat().st_mode) == 0o600
+    assert settings["client_secret"].encode() not in stores[0].read_bytes()
 
 
 def test_status_of_an_empty_store_says_to_log_in(start_sandbox, tmp_path):

@@ -45,8 +45,10 @@ def test_no_secret_in_any_output_or_file_with_debug_logging(start_sandbox, tmp_p
     assert any("DEBUG" in out for out in outputs)  # debug logging was on
     files = _written_files(tmp_path)
     assert any(p.name == "tokens.fernet" for p in files)
-    texts = [*outputs, *(p.read_bytes().decode("latin-1") for p in files)]
-    for text in texts:
-        for secret in secrets:
-            assert secret not in text
-        assert not TOKEN_SHAPES.search(text), TOKEN_SHAPES.search(text)
+    texts = {**{f"output {i}": out for i, out in enumerate(outputs)},
+             **{str(p): p.read_bytes().decode("latin-1") for p in files}}
+    for where, text in texts.items():
+        leaked = [s[:6] for s in secrets if s and s in text]
+        assert not leaked, f"secret starting {leaked} found in {where}"
+        shape = TOKEN_SHAPES.search(text)
+        assert shape is None, f"token-shaped {shape.group(0)[:8]!r} in {where}"

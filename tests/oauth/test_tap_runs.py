@@ -37,8 +37,8 @@ def _catalog_of(config: Path, stream: str) -> Path:
 
 
 def test_full_sync_with_debug_logging_leaks_no_secret(start_sandbox, tmp_path):
-    """2 s access tokens, so the sync usually refreshes (and rotates) on the way."""
-    sandbox = start_sandbox(access_token_seconds=2, divisions=1)
+    """4 s access tokens, so the sync usually refreshes (and rotates) on the way."""
+    sandbox = start_sandbox(access_token_seconds=4, divisions=1)
     config = write_config(tmp_path, sandbox, start_date="2020-01-01T00:00:00Z")
     settings = json.loads(config.read_text())
     run = _tap(config, debug=True)
@@ -51,11 +51,13 @@ def test_full_sync_with_debug_logging_leaks_no_secret(start_sandbox, tmp_path):
                record.access_token, record.refresh_token}
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".json"
              and "sandbox-logs" not in p.parts]
-    texts = [run.stdout, run.stderr, *(p.read_bytes().decode("latin-1") for p in files)]
-    for text in texts:
-        for secret in secrets:
-            assert secret not in text
-        assert not TOKEN_SHAPES.search(text), TOKEN_SHAPES.search(text)
+    texts = {"stdout": run.stdout, "stderr": run.stderr,
+             **{str(p): p.read_bytes().decode("latin-1") for p in files}}
+    for where, text in texts.items():
+        leaked = [s[:6] for s in secrets if s and s in text]
+        assert not leaked, f"secret starting {leaked} found in {where}"
+        shape = TOKEN_SHAPES.search(text)
+        assert shape is None, f"token-shaped {shape.group(0)[:8]!r} in {where}"
 
 
 def test_a_tap_run_inside_the_lifetime_makes_no_token_call(start_sandbox, tmp_path):
