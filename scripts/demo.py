@@ -193,7 +193,8 @@ def _readable(line: str, received: dict[str, int]) -> str:
     if metric.get("metric") == "record_count":
         tags = metric.get("tags") or {}
         stream = str(tags.get("stream", "?"))
-        division = (tags.get("context") or {}).get("division")
+        context = tags.get("context") or {}
+        division = context.get("Division") or context.get("division")
         value = int(metric.get("value", 0))
         received[stream] = received.get(stream, 0) + value
         where = f" (division {division})" if division else ""
