@@ -11,6 +11,7 @@ connection guarded by a lock (the ASGI app calls in from the event loop; webhook
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -22,6 +23,7 @@ from tap_exactonline.sandbox.catalog import Endpoint
 from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
 
 SCHEMA_VERSION = "1"
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,13 @@ class Store:
         """(SQL expression, descending) of the sort: $orderby fields, then the paging key."""
         if ep.family == "sync":
             return [("t.Timestamp", False)]
-        out = [(ep.expression(name) or "NULL", desc) for name, desc in orderby]
+        out = []
+        for name, desc in orderby:
+            expr = ep.expression(name)
+            # A constant (or unset) field does not change the order: SQLite would even read
+            # an integer literal as a column number.
+            if expr and "." in expr and not _NUMBER.match(expr):
+                out.append((expr, desc))
         out.append((ep.expression(ep.key) or "t.rid", False))
         return out
 
@@ -169,8 +177,9 @@ class Store:
             return f"{key_expr} > ?"
         frm, fargs = self._from_where(ep, division, None, [f"{key_expr} = ?"], [token],
                                       " ".join(e for e, _ in order))
-        row = self.conn.execute(
-            f"SELECT {', '.join(e for e, _ in order)} {frm} LIMIT 1", fargs).fetchone()
+        sql = self._bind(f"SELECT {', '.join(e for e, _ in order)} {frm} LIMIT 1",
+                         self.params("", division))
+        row = self.conn.execute(sql, fargs).fetchone()
         if row is None:
             args.append(token)
             return f"{key_expr} > ?"
