@@ -160,3 +160,30 @@ def test_kill_9_at_random_moments_never_strands_the_next_run(start_sandbox, tmp_
     assert final.returncode == 0, final.stderr
     assert final.stdout.startswith("ok ")
     assert sandbox.stats()["token_grants"] >= 10  # the kills did land among refreshes
+
+
+def test_access_token_not_expired_answer_keeps_the_current_token(start_sandbox, tmp_path):
+    """Another client of the same app got a token 300 s after ours, so our refresh at 580 s
+    is refused ("Rate limit exceeded: access_token not expired"): the run carries on with its
+    still-valid access token and does not retry the token endpoint on every request."""
+    sandbox = start_sandbox()
+    config = write_config(tmp_path, sandbox)
+    settings = json.loads(config.read_text())
+    offset = [0.0]
+    auth = ExactOnlineAuthenticator.from_settings(
+        settings, logger=logging.getLogger("test.early"),
+        time_func=lambda: time.time() + offset[0])
+    session = requests.Session()
+    _get_me(auth, session)
+    advance_clock(sandbox, 300)
+    fresh_refresh_token(sandbox)  # the other client's authorization-code grant
+    advance_clock(sandbox, 280)
+    offset[0] += 580
+    before = read_store(config)
+    _get_me(auth, session)
+    _get_me(auth, session)
+    stats = sandbox.stats()
+    assert stats["token_calls"] == 3  # seed, the other client's code, our refused refresh
+    assert stats["token_grants"] == 2
+    assert stats["statuses"].get("401", 0) == 1  # only the refused token call
+    assert read_store(config) == before
