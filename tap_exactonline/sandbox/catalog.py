@@ -196,6 +196,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              M + "SalesOrder"),
     Endpoint("salesorder/SalesOrderLines", "SalesOrderLines", "standard", v.SALES_ORDER_LINES,
              "ID", M + "SalesOrderLine"),
+    Endpoint("purchaseorder/PurchaseOrders", "PurchaseOrders", "standard", v.PURCHASE_ORDERS,
+             "PurchaseOrderID", M + "PurchaseOrder"),
     Endpoint("purchaseorder/PurchaseOrderLines", "PurchaseOrderLines", "standard",
              v.PURCHASE_ORDER_LINES, "ID", M + "PurchaseOrderLine"),
     Endpoint("logistics/Items", "Items", "standard", v.ITEMS, "ID", M + "Item"),
@@ -249,6 +251,8 @@ EXPANDS = {
         ("purchase/PurchaseInvoiceLines", "ID", "InvoiceID"),
     ("salesorder/SalesOrders", "SalesOrderLines"):
         ("salesorder/SalesOrderLines", "OrderID", "OrderID"),
+    ("purchaseorder/PurchaseOrders", "PurchaseOrderLines"):
+        ("purchaseorder/PurchaseOrderLines", "PurchaseOrderID", "PurchaseOrderID"),
 }
 
 # SyncTimestamp endPoint values (fact sheet §5) that the sandbox serves.

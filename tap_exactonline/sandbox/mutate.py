@@ -284,6 +284,7 @@ class Mutator:
         rows = self.pick(f"SELECT rid, {key} FROM {table} WHERE division = ?{kind} AND {{cond}}",  # noqa: S608
                          (division,), ids, count, f"{key} = ?")
         for rid, key_value in rows:
+            events.append(self._simple_event(division, stream, action, rid, key_value))
             if action == "delete":
                 self.conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))  # noqa: S608
                 removed = [key_value]
@@ -309,8 +310,22 @@ class Mutator:
                                   [*sets.values(), rid])
                 changed.append({"stream": stream, "action": action, "ID": key_value,
                                 "Timestamp": ts})
-            events.append(self.event(division, topic, action, key_value, path))
         return changed, events
+
+    def _simple_event(self, division: int, stream: str, action: str, rid: int,
+                      key: str) -> Any:
+        """The ChangeEvent of a one-table stream (sales order lines notify their order)."""
+        _table, _key, _touch, topic, path = SIMPLE[stream]
+        if stream == "sales_order_lines":
+            row = self.conn.execute("SELECT o.ID FROM soline l JOIN sorder o ON o.rid = "
+                                    "l.order_r WHERE l.rid = ?", (rid,)).fetchone()
+            if row:
+                key, path = row[0], "salesorder/SalesOrders"
+        elif stream == "time_cost_transactions":
+            row = self.conn.execute("SELECT Type FROM tct WHERE rid = ?", (rid,)).fetchone()
+            if row and row[0] == 2:
+                topic = "CostTransactions"
+        return self.event(division, topic, action, key, path)
 
     # -- journal entries ----------------------------------------------------------------------
     def ledger(self, division: int) -> LedgerGenerator:

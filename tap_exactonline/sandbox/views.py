@@ -818,3 +818,33 @@ Created=t.Created
 Modified=t.Modified
 Division=t.Code
 """))
+
+PURCHASE_ORDERS = View(table="porder", joins=(
+    ("s", "LEFT JOIN account s ON s.rid = t.account_r", ()),
+), fields=_map(WHO, """
+PurchaseOrderID=t.ID
+OrderNumber=t.OrderNumber
+OrderDate=t.OrderDate
+ReceiptDate=t.ReceiptDate
+Description=t.Description
+Supplier=s.ID
+SupplierCode=s.Code
+SupplierName=s.Name
+AmountDC=t.AmountDC
+AmountFC=t.AmountDC
+AmountFCExclVat=round(t.AmountDC - t.VATAmount, 2)
+VATAmount=t.VATAmount
+OrderStatus=t.OrderStatus
+ReceiptStatus=t.ReceiptStatus
+InvoiceStatus=t.InvoiceStatus
+ApprovalStatus=1
+Currency='EUR'
+ExchangeRate=1.0
+Discount=0.0
+AmountDiscount=0.0
+AmountDiscountExclVat=0.0
+DropShipment=0
+Source=1
+Created=t.Created
+Modified=t.Modified
+"""))

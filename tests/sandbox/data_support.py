@@ -37,6 +37,11 @@ class Client:
         return requests.get(url, params=params, timeout=120, headers={
             **JSON, "Authorization": f"Bearer {self.token}", **(headers or {})})
 
+    def session_post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        """POST JSON to an API path with the bearer token."""
+        return requests.post(self.url + path, json=body, timeout=30, headers={
+            **JSON, "Authorization": f"Bearer {self.token}"})
+
     def ok(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET and return the JSON body, asserting 200."""
         resp = self.get(path, params)
