@@ -117,10 +117,14 @@ INDEXES = [
         "glclass", "glacc", "account", "contact", "item", "employee", "project", "tct", "tl",
         "sinv", "sorder", "soline", "poline", "cashflow", "journal", "costcenter", "costunit",
         "vatcode")),
-    "CREATE INDEX IF NOT EXISTS ix_entry_id ON entry(division, EntryID)",
-    "CREATE INDEX IF NOT EXISTS ix_entry_pi ON entry(division, PurchaseInvoiceID)",
+    # GUID keys are unique across divisions: single-column indexes also serve filters on a
+    # joined table's key (e.EntryID = ?), which carry no division condition of their own.
+    "CREATE INDEX IF NOT EXISTS ix_entry_id ON entry(EntryID)",
+    "CREATE INDEX IF NOT EXISTS ix_entry_pi ON entry(PurchaseInvoiceID)",
+    "CREATE INDEX IF NOT EXISTS ix_sorder_gid ON sorder(ID)",
+    "CREATE INDEX IF NOT EXISTS ix_porder_gid ON porder(ID)",
     "CREATE INDEX IF NOT EXISTS ix_entry_mod ON entry(division, Modified)",
-    "CREATE INDEX IF NOT EXISTS ix_invoice_id ON invoice(division, InvoiceID)",
+    "CREATE INDEX IF NOT EXISTS ix_invoice_id ON invoice(InvoiceID)",
     "CREATE INDEX IF NOT EXISTS ix_currency_code ON currency(division, Code)",
     "CREATE INDEX IF NOT EXISTS ix_cashflow_mod ON cashflow(division, Modified)",
     "CREATE INDEX IF NOT EXISTS ix_tl_entry ON tl(entry_r)",

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from tap_exactonline.sandbox import build, fastrows, schema
 from tap_exactonline.sandbox.catalog import Endpoint
+from tap_exactonline.sandbox.odata import Comparison, Logical
 from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -41,6 +42,15 @@ class Page:
     last: object
     more: bool
     count: int | None = None
+
+
+def _guid_equality(node: object) -> bool:
+    """Whether a filter requires some field to equal a GUID (an ``and`` chain is enough)."""
+    if isinstance(node, Comparison):
+        return node.op == "eq" and node.literal.kind == "guid"
+    if isinstance(node, Logical) and node.op == "and":
+        return _guid_equality(node.left) or _guid_equality(node.right)
+    return False
 
 
 class Store:
@@ -157,7 +167,10 @@ class Store:
             if count:
                 cfrm, cargs = self._from_where(ep, division, node, [], [], sort_sql)
                 total = self.conn.execute(f"SELECT count(*) {cfrm}", cargs).fetchone()[0]
-            order_sql = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in order)
+            # With a `Field eq guid'…'` filter (few rows) let SQLite pick the filter's index
+            # and sort the result: `+expr` keeps it from walking the whole key index instead.
+            plus = "+" if _guid_equality(node) else ""
+            order_sql = ", ".join(f"{plus}{e} {'DESC' if d else 'ASC'}" for e, d in order)
             sql = f"SELECT {select}, {order[-1][0]} {frm} ORDER BY {order_sql}"
             if limit is not None:
                 sql += f" LIMIT {int(limit) + 1}"
