@@ -207,6 +207,7 @@ def _readable(line: str, received: dict[str, int]) -> str:
 def main() -> None:
     """Run the demo; exit 0 on success, 1 with a one-line reason otherwise."""
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     started = time.monotonic()
     OUTPUT.mkdir(exist_ok=True)
     step("reading the demo environment from meltano.yml")
