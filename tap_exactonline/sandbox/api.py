@@ -353,6 +353,7 @@ class Api:
                                                             "SyncTimestamp"},
             "Modified": format_date(wall_ms(utc_ms_from_wall(wall))),
             "API": e.group(1),
-            "TimeStampAsBigInt": sync_timestamp_for(utc_ms_from_wall(wall)),
+            "TimeStampAsBigInt": sync_timestamp_for(utc_ms_from_wall(wall))
+            - self.world.store.ts_offset[division],
         }
         return json_response(orjson.dumps({"d": {"results": [row]}}))

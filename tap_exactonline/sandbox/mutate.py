@@ -143,7 +143,10 @@ class Mutator:
             return self.invoices(division, action, ids, count, fields)
         if stream == "purchase_orders":
             return self.purchase_orders(division, action, ids, count, fields)
-        streams = sorted([*SIMPLE, *ENTRY, "sales_invoices", "purchase_orders"])
+        if stream == "divisions" and action == "update":
+            return self.move_division(division), []
+        streams = sorted([*SIMPLE, *ENTRY, "sales_invoices", "purchase_orders",
+                          "divisions (update only)"])
         raise MutationError(f"stream must be one of {streams}")
 
     # -- helpers ----------------------------------------------------------------------------
@@ -155,7 +158,7 @@ class Mutator:
     def next_ts(self, division: int, rows: int = 1) -> int:
         """First of ``rows`` fresh rowversions, above every Timestamp and ``now * 32``."""
         utc, _ = self.now()
-        first = max(self.store.next_ts[division], utc * 32)
+        first = max(self.store.next_ts[division], utc * 32 - self.store.ts_offset[division])
         self.store.next_ts[division] = first + rows
         return first
 
@@ -553,3 +556,30 @@ class Mutator:
                 changed += rows_of(order, action)
             events.append(self.event(division, "PurchaseOrders", action, key, path))
         return changed, events
+
+    # -- division move ---------------------------------------------------------------------------
+    def move_division(self, division: int) -> list[dict[str, Any]]:
+        """Simulate Exact moving the division to another database (fact sheet §5).
+
+        ``DivisionMoveDate`` becomes now and every Timestamp of the division is regenerated
+        *lower* (from 1,000,000 up, order kept), so a client that only follows ``Timestamp gt
+        <bookmark>`` sees nothing new and must resync because of the DivisionMoveDate.
+        """
+        from tap_exactonline.sandbox.schema import SYNC_TABLES
+
+        low = min((self.conn.execute(f"SELECT min(Timestamp) FROM {t} WHERE division = ?",  # noqa: S608
+                                     (division,)).fetchone()[0] or 2**62)
+                  for t in SYNC_TABLES)
+        delta = max(0, low - 1_000_000)
+        for table in SYNC_TABLES:
+            self.conn.execute(f"UPDATE {table} SET Timestamp = Timestamp - ? "  # noqa: S608
+                              "WHERE division = ?", (delta, division))
+        self.store.next_ts[division] -= delta
+        self.store.ts_offset[division] += delta
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                          (f"ts_offset:{division}", str(self.store.ts_offset[division])))
+        _, wall = self.now()
+        self.conn.execute("UPDATE divs SET DivisionMoveDate = ?, Modified = ? WHERE Code = ?",
+                          (wall, wall, division))
+        return [{"stream": "divisions", "action": "update", "ID": str(division),
+                 "Timestamp": None}]

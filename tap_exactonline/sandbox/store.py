@@ -76,6 +76,11 @@ class Store:
                 row = self.conn.execute(sql, (division,)).fetchone()
                 top = max(top, row[0] or 0)
             self.next_ts[division] = top + 1
+        # Per division: how far a simulated division move lowered every Timestamp.
+        self.ts_offset: dict[int, int] = dict.fromkeys(divisions, 0)
+        for key, value in self.conn.execute("SELECT key, value FROM meta WHERE key LIKE "
+                                            "'ts_offset:%'"):
+            self.ts_offset[int(key.split(":")[1])] = int(value)
 
     # -- build --------------------------------------------------------------------------------
     def _signature(self) -> str:

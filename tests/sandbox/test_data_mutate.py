@@ -125,3 +125,26 @@ def test_same_seed_same_bytes_other_division_other_data(
     ids_2 = {r["ID"] for r in client.sandbox.truth(DIV2, "items")}
     assert a
     assert not ids_1 & ids_2
+
+
+def test_division_move_regenerates_lower_timestamps(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    for sb in own_sandbox(tmp_path_factory, seed=13, divisions=1, rows=600):
+        client = Client(sb)
+        before = {r["ID"]: r["Timestamp"] for r in sb.truth(DIV, "transaction_lines")}
+        bookmark = max(before.values())
+        divisions = client.ok(f"/api/v1/{DIV}/system/Divisions")["d"]["results"]
+        assert divisions[0]["DivisionMoveDate"] is None
+        client.mutate({"division": DIV, "stream": "divisions", "action": "update"})
+        moved = client.ok(f"/api/v1/{DIV}/system/Divisions")["d"]["results"][0]
+        assert moved["DivisionMoveDate"].startswith("/Date(")
+        after = {r["ID"]: r["Timestamp"] for r in sb.truth(DIV, "transaction_lines")}
+        assert after.keys() == before.keys()
+        assert max(after.values()) < bookmark
+        assert sorted(after, key=after.get) == sorted(before, key=before.get)
+        fresh, _ = client.all_pages(f"/api/v1/{DIV}/sync/Financial/TransactionLines",
+                                    {"$filter": f"Timestamp gt {bookmark}L"})
+        assert fresh == []
+        changed = client.mutate({"division": DIV, "stream": "transaction_lines",
+                                 "action": "update", "count": 1})
+        assert changed[0]["Timestamp"] > max(after.values())
