@@ -133,6 +133,30 @@ class TapWorkdir:
                            state_path=self.state if save_state else None)
 
 
+class PeakRSS(threading.Thread):
+    """Polls ``VmHWM`` (peak resident set) of a process in /proc every 50 ms.
+
+    ``ru_maxrss`` from ``wait4`` is not used: Linux carries the forking parent's peak RSS
+    over into the child across ``exec``, so a big benchmark process would inflate it.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.path = Path(f"/proc/{pid}/status")
+        self.kib = 0
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                for line in self.path.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.kib = max(self.kib, int(line.split()[1]))
+            except (OSError, ValueError, IndexError):
+                pass
+            self.stop_event.wait(0.05)
+
+
 def run_process(cmd: list[str], *, stdout_path: Path | None = None,
                 state_path: Path | None = None, env: dict[str, str] | None = None,
                 cwd: Path | None = None) -> TapRun:
@@ -160,7 +184,11 @@ def run_process(cmd: list[str], *, stdout_path: Path | None = None,
                         last_state[:] = [line]
             reader = threading.Thread(target=read, daemon=True)
             reader.start()
+        peak = PeakRSS(proc.pid)
+        peak.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        peak.stop_event.set()
+        peak.join()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if reader is not None:
@@ -181,7 +209,7 @@ def run_process(cmd: list[str], *, stdout_path: Path | None = None,
         returncode=proc.returncode,
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        max_rss_mb=usage.ru_maxrss / 1024.0,
+        max_rss_mb=peak.kib / 1024.0 if peak.kib else usage.ru_maxrss / 1024.0,
         stderr=stderr,
         metrics=metrics,
     )
