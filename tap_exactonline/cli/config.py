@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,9 @@ class CliContext:
         return self._settings
 
 
-def load_settings(config_path: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+def load_settings(
+    config_path: str | None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Load the tap settings from a JSON file or from ``TAP_EXACTONLINE_*`` variables.
 
     Args:
@@ -72,21 +75,33 @@ def load_settings(config_path: str | None, environ: dict[str, str] | None = None
         if not isinstance(data, dict):
             raise click.UsageError(f"config file {path} must hold a JSON object of settings")
         return data
-    return _settings_from_environment(os.environ if environ is None else environ)
+    return _settings_from_environment(environ)
 
 
-def _settings_from_environment(environ: dict[str, str] | Any) -> dict[str, Any]:
-    """Parse ``TAP_EXACTONLINE_<SETTING>`` variables with the tap's settings schema."""
+def _settings_from_environment(environ: Mapping[str, str] | None) -> dict[str, Any]:
+    """Parse ``TAP_EXACTONLINE_<SETTING>`` variables with the tap's settings schema.
+
+    Uses the SDK's own parser (the one the tap uses with ``--config ENV``), so arrays such as
+    ``TAP_EXACTONLINE_DIVISIONS='[3100001, 3100018]'`` and booleans parse the same way.
+
+    Args:
+        environ: The variables to read; None reads the process environment.
+    """
     from singer_sdk.configuration._dict_config import parse_environment_config
 
     from tap_exactonline.tap import TapExactOnline
 
     schema = TapExactOnline.config_jsonschema
-    saved = dict(os.environ)
+    if environ is None:
+        return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
+    wanted = {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+    saved = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
     try:
-        os.environ.clear()
-        os.environ.update({k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)})
+        for key in saved:
+            del os.environ[key]
+        os.environ.update(wanted)
         return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
     finally:
-        os.environ.clear()
+        for key in wanted:
+            os.environ.pop(key, None)
         os.environ.update(saved)
