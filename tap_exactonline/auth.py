@@ -277,7 +277,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 self._record = record
                 return
             self.logger.info("API answered 401 to the current access token; refreshing it")
-            self._record = self._refresh_locked(tx, record, forced=True)
+            self._record = self._refresh_locked(tx, record, forced=True, rejected=rejected)
 
     def refresh(self, *, respect_min_age: bool = True) -> tuple[TokenRecord, str]:
         """Refresh now (the keep-alive of ``exactonline auth refresh``).
@@ -388,7 +388,12 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             )
 
     def _refresh_locked(
-        self, tx: StoreTransaction, record: TokenRecord | None, *, forced: bool = False
+        self,
+        tx: StoreTransaction,
+        record: TokenRecord | None,
+        *,
+        forced: bool = False,
+        rejected: str | None = None,
     ) -> TokenRecord:
         """Refresh with the stored or the configured refresh token; persist; return the record.
 
@@ -437,7 +442,8 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 self._last_outcome = "refreshed"
                 return new
             if answer.kind == "too_early":
-                return self._keep_after_too_early(tx, record, answer, forced=forced)
+                return self._keep_after_too_early(tx, record, answer, forced=forced,
+                                                  rejected=rejected)
             rejections.append(answer.error)
             self.logger.debug("token endpoint rejected the %s (%s)", source, answer.error)
         raise ReauthorizationRequired(
@@ -453,8 +459,14 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         answer: _TokenAnswer,
         *,
         forced: bool,
+        rejected: str | None = None,
     ) -> TokenRecord:
-        """Exact said "access_token not expired": re-read the store and carry on."""
+        """Exact said "access_token not expired": re-read the store and carry on.
+
+        Raises:
+            TokenEndpointError: No access token is stored, or the API just rejected the
+                stored one (another client of the app took the last 570-s slot).
+        """
         fresh = self._load(tx, quiet=True) or record
         if answer.refresh_token:
             # A "failed" refresh may still carry a new refresh token (picqer issue #559).
@@ -467,6 +479,11 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 fresh = self._record_from(answer, fresh, fresh.seed_hash)
             tx.save(fresh)
             self.logger.debug("new refresh token saved in the token store")
+        if fresh is not None and rejected is not None and fresh.access_token == rejected:
+            raise TokenEndpointError(
+                "Exact Online rejected the access token and refuses a new one for now (another "
+                "client of this app got one less than 570 s ago): run again in 10 minutes"
+            )
         if fresh is None or not fresh.access_token:
             raise TokenEndpointError(
                 "Exact Online refused a new access token (the last one is younger than 570 s) "

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tap_exactonline.auth import ExactOnlineAuthenticator
+from tap_exactonline.auth import ExactOnlineAuthenticator, TokenEndpointError
 from tests.oauth.helpers import (
     advance_clock,
     driver_command,
@@ -187,3 +187,11 @@ def test_access_token_not_expired_answer_keeps_the_current_token(start_sandbox, 
     assert stats["token_grants"] == 2
     assert stats["statuses"].get("401", 0) == 1  # only the refused token call
     assert read_store(config) == before
+    # 30 s later our token has expired and Exact still refuses a new one: a clear one-line
+    # error (not "log in"), after one refused refresh and one forced by the API's 401.
+    advance_clock(sandbox, 30)
+    offset[0] += 30
+    with pytest.raises(TokenEndpointError, match="run again in 10 minutes") as exc:
+        _get_me(auth, session)
+    assert "\n" not in str(exc.value)
+    assert sandbox.stats()["token_calls"] == 5
