@@ -87,7 +87,8 @@ class Snippets:
     """Per-division rendering context: journal codes for ``entry.js``; line rendering."""
 
     def __init__(self, conn: sqlite3.Connection, division: int) -> None:
-        self.journal = {rid: (code, desc) for rid, code, desc in conn.execute(
+        self.journal: dict[int, tuple[str | None, str | None]] = {
+            rid: (code, desc) for rid, code, desc in conn.execute(
             "SELECT rid, Code, Description FROM journal WHERE division = ?", (division,))}
 
     @staticmethod
@@ -106,7 +107,7 @@ class Snippets:
                  payment_ref: str | None, status: int, kind: int, created: int,
                  modified: int) -> str:
         """``entry.js`` of one entry (starts with ``"EntryID":``)."""
-        code, desc = self.journal.get(journal, (None, None))  # type: ignore[arg-type]
+        code, desc = self.journal.get(journal, (None, None)) if journal else (None, None)
         return (f'"EntryID":"{entry_id}","EntryNumber":{number},"Date":{date_js(date)},'
                 f'"DueDate":{date_js(due)},"FinancialYear":{year},"FinancialPeriod":{period},'
                 f'"JournalCode":{js(code)},"JournalDescription":{js(desc)},'

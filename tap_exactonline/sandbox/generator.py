@@ -27,9 +27,13 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tap_exactonline.sandbox import schema
 from tap_exactonline.sandbox.odata import date_ms, wall_ms
+
+if TYPE_CHECKING:
+    from tap_exactonline.sandbox.fastrows import Snippets
 
 DAY = 86_400_000
 T_SETUP = int(datetime(2023, 12, 1, tzinfo=timezone.utc).timestamp() * 1000)
@@ -121,7 +125,14 @@ class Ids:
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
 
-def event_times(table: str, start: int, end: int, count: int, rng: random.Random
+class RandomLike(Protocol):
+    """What :func:`event_times` needs of a random generator."""
+
+    def randrange(self, start: int, stop: int) -> int:
+        """An integer in ``[start, stop)``."""
+
+
+def event_times(table: str, start: int, end: int, count: int, rng: RandomLike
                 ) -> Iterator[int]:
     """``count`` strictly increasing UTC-ms event times in ``[start, end)`` for ``table``."""
     slot = SLOTS[table]
@@ -191,6 +202,12 @@ class Writer:
 
 class DivisionGenerator:
     """Generates every table of one division (see module docstring)."""
+
+    snips: Snippets  # set once the master data exists (see build.build)
+    customers: list[int]
+    suppliers: list[int]
+    items: list[tuple[Any, int, str]]
+    hour_items: list[tuple[Any, int, str]]
 
     def __init__(self, conn: sqlite3.Connection, division: int, seed: int, rows: int,
                  description: str) -> None:

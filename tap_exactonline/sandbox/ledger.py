@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tap_exactonline.sandbox.generator import (
     DAY,
@@ -80,8 +80,8 @@ class LedgerGenerator:
         self.rng = FastRandom(base.rng)
         self.vat_pool = [v for v, weight in zip(base.vat, VAT_WEIGHTS, strict=True)
                          for _ in range(weight)]
-        self.open_receivables: deque[tuple[int, int, int]] = deque()  # account, cents, cashflow
-        self.open_payments: deque[tuple[int, int, int]] = deque()
+        self.open_receivables: deque[tuple[Any, int, int]] = deque()  # account, cents, cashflow
+        self.open_payments: deque[tuple[Any, int, int]] = deque()
         self.counters = {SALES: 0, PURCHASE: 0, BANK: 0, GENERAL: 0}
 
     def run(self, rows: int | None = None, start: int = T_START, end: int = T_END,
@@ -121,7 +121,7 @@ class LedgerGenerator:
         g, rng = self.g, self.rng
         customer = rng.choice(g.customers)
         invoice_lines = []
-        lines = []
+        lines: list[tuple[Any, ...]] = []
         total = vat_total = 0
         for _ in range(rng.randint(1, 4)):
             item, price, desc = rng.choice(g.items if rng.random() < 0.8 else g.hour_items)
@@ -149,7 +149,7 @@ class LedgerGenerator:
         """A purchase invoice entry: payable, expense lines, VAT line."""
         g, rng = self.g, self.rng
         supplier = rng.choice(g.suppliers)
-        lines = []
+        lines: list[tuple[Any, ...]] = []
         total = vat_total = 0
         for _ in range(rng.randint(1, 3)):
             net = g.money(20, 4000)
@@ -171,7 +171,7 @@ class LedgerGenerator:
     def bank_plan(self) -> tuple:
         """A bank statement entry settling earlier receivables and payments."""
         rng = self.rng
-        lines = []
+        lines: list[tuple[Any, ...]] = []
         settled = []
         for _ in range(rng.randint(1, 4)):
             roll = rng.random()

@@ -310,15 +310,16 @@ class _Parser:
             raise ODataError(400, SYNTAX_ERROR)
         if name == "substringof":
             first, second = second, first
-        if first[0] != "word" or second[0] != "lit" or second[1].kind != "string":  # type: ignore[union-attr]
+        text = second[1]
+        if first[0] != "word" or not isinstance(text, Literal) or text.kind != "string":
             raise ODataError(400, SYNTAX_ERROR)
-        node: object = Call(name, str(first[1]), str(second[1].value))  # type: ignore[union-attr]
+        node: object = Call(name, str(first[1]), str(text.value))
         # `startswith(Code,'1') eq true` is the OData v2 way of writing it.
         if self.keyword("eq"):
-            lit = self.take()
-            if lit[0] != "lit" or lit[1].kind != "bool":  # type: ignore[union-attr]
+            flag = self.take()[1]
+            if not isinstance(flag, Literal) or flag.kind != "bool":
                 raise ODataError(400, SYNTAX_ERROR)
-            if not lit[1].value:  # type: ignore[union-attr]
+            if not flag.value:
                 node = Logical("not", node)
         return node
 
