@@ -240,4 +240,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ndemo: interrupted; the sandbox and Meltano were stopped", file=sys.stderr)
+        raise SystemExit(130) from None
