@@ -78,6 +78,22 @@ def run_meltano(args: list[str], env: dict[str, str], log: Path,
     return proc
 
 
+def records_sent(log: str) -> dict[str, int]:
+    """Records per stream from singer-sdk's ``record_count`` metrics in a JSON Meltano log."""
+    sent: dict[str, int] = {}
+    for line in log.splitlines():
+        if '"record_count"' not in line:
+            continue
+        try:
+            metric = json.loads(line).get("metric_info") or {}
+        except json.JSONDecodeError:
+            continue
+        if metric.get("metric") == "record_count":
+            stream = metric["tags"]["stream"]
+            sent[stream] = sent.get(stream, 0) + int(metric["value"])
+    return sent
+
+
 def tail(proc: subprocess.CompletedProcess[str], lines: int = 30) -> str:
     """The last lines of a finished process's output, for assertion messages."""
     return "\n".join((proc.stdout + proc.stderr).splitlines()[-lines:])
