@@ -17,7 +17,7 @@ BENCH_CALLS_ROWS         transaction lines per division for the calls benchmark 
 BENCH_RSS_ROWS           row counts for peak RSS (comma-separated)               100000
 BENCH_UTIL_LIMIT         calls per 1-s "minute" for the utilization benchmark    4
 BENCH_UTIL_ROWS          transaction lines for the utilization benchmark         40000
-BENCH_E2E_ROWS           transaction lines for the Meltano end-to-end run        50000
+BENCH_E2E_ROWS           transaction lines for the Meltano end-to-end run        30000
 =======================  ======================================================  =========
 """
 
