@@ -17,6 +17,8 @@ import pytest
 from tests.support.sandbox import SandboxProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The Meltano project the tests run (the repo; overridable to try a modified copy).
+PROJECT_ROOT = Path(os.environ.get("EXACTONLINE_TEST_PROJECT_ROOT", REPO_ROOT))
 BIN = Path(sys.executable).parent
 MELTANO = BIN / "meltano"
 
@@ -32,7 +34,7 @@ _DATE = re.compile(r"/Date\((-?\d+)\)/")
 
 def plugin_venv(plugin_type: str, name: str) -> Path:
     """Where Meltano keeps a plugin's virtualenv (inherited plugins use their parent's)."""
-    return REPO_ROOT / ".meltano" / f"{plugin_type}s" / name / "venv"
+    return PROJECT_ROOT / ".meltano" / f"{plugin_type}s" / name / "venv"
 
 
 def ensure_plugins(*plugins: tuple[str, str]) -> None:
@@ -41,7 +43,7 @@ def ensure_plugins(*plugins: tuple[str, str]) -> None:
         if plugin_venv(plugin_type, name).exists():
             continue
         proc = subprocess.run(
-            [str(MELTANO), "install", plugin_type, name], cwd=REPO_ROOT,
+            [str(MELTANO), "install", plugin_type, name], cwd=PROJECT_ROOT,
             capture_output=True, text=True, timeout=900, check=False,
         )
         if proc.returncode != 0:
@@ -61,7 +63,7 @@ def meltano_env(sandbox: SandboxProcess, work: Path, duckdb_path: Path) -> dict[
     for kind in ("extractors", "loaders", "utilities"):
         link = sys_dir / kind
         if not link.exists():
-            link.symlink_to(REPO_ROOT / ".meltano" / kind, target_is_directory=True)
+            link.symlink_to(PROJECT_ROOT / ".meltano" / kind, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "DBT_"))}
     env.update({
         "MELTANO_ENVIRONMENT": "demo",
@@ -87,7 +89,7 @@ def meltano(args: list[str], env: Mapping[str, str], log: Path, timeout: float =
     """Run ``meltano <args>`` in the repo; fail the test with the log's tail when it fails."""
     with log.open("w") as out:
         proc = subprocess.run(
-            [str(MELTANO), *args], cwd=REPO_ROOT, env=dict(env), stdout=out,
+            [str(MELTANO), *args], cwd=PROJECT_ROOT, env=dict(env), stdout=out,
             stderr=subprocess.STDOUT, timeout=timeout, check=False,
         )
     if proc.returncode != 0:
