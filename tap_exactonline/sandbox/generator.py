@@ -244,8 +244,13 @@ class DivisionGenerator:
                               cls_id.get(parent) if parent else None, balance,
                               int(parent is None), c, m))
         self.gl: dict[str, int] = {}
-        times = event_times("glacc", T_SETUP - 10 * DAY, T_SETUP, len(GL), rng)
-        for (code, desc, side, btype, gtype, tdesc, cls), utc in zip(GL, times, strict=False):
+        chart = GL + [  # sub-accounts: a real chart has far more accounts than one page (60)
+            (f"{base[:2]}{n:02d}", f"{desc} - {n}", side, btype, gtype, tdesc, cls)
+            for base, desc, side, btype, gtype, tdesc, cls in GL
+            if base[0] in "478" for n in range(10, 40, 10)
+        ]
+        times = event_times("glacc", T_SETUP - 10 * DAY, T_SETUP, len(chart), rng)
+        for (code, desc, side, btype, gtype, tdesc, cls), utc in zip(chart, times, strict=False):
             rid = w.rid("glacc")
             self.gl[code] = rid
             c, m = self.stamp(utc, 5)
