@@ -23,7 +23,7 @@ from tap_exactonline.sandbox.catalog import Endpoint
 from tap_exactonline.sandbox.odata import Comparison, Logical
 from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # bump when the generated data or schema changes
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
