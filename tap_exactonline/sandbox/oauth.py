@@ -24,8 +24,8 @@ wrong client id/secret, unknown,       400     ``{"error":"invalid_request"}``
 used or expired code, unknown refresh
 token, redirect_uri mismatch
 rotated (old) refresh token reused     400     ``{"error":"invalid_grant","error_description":
-                                               "Old refresh token used."}`` (fact sheet has a
-                                               400/401 conflict; we chose 400)
+after its successor was redeemed, or           "Old refresh token used."}`` (fact sheet has a
+more than ten minutes after it was used       400/401 conflict; we chose 400)
 refresh token unused for               400     ``{"error":"invalid_request","error_description":
 ``refresh_token_days``                         "The refresh token expired at M/D/YYYY h:mm:ss
                                                AM and it is now ..."}`` (real shape, UTC)
@@ -38,6 +38,13 @@ token calls by the app in a UTC day            "Rate limit exceeded: token reque
                                                (N) reached"}``
 unknown ``grant_type``                 400     ``{"error":"unsupported_grant_type"}``
 =====================================  ======  ==============================================
+
+Rotation grace (fact sheet §2, "Nuance": "refresh tokens are valid for ten minutes when
+used ... upon first use [of the new one] ... all previous refresh tokens expire"): a used
+refresh token stays redeemable until its successor is first redeemed, for at most ten
+minutes. Redeeming it again issues a new successor and voids the previous one. A client
+killed after Exact rotated the token but before it stored the answer can therefore still
+refresh with the token it stored.
 
 API calls (``/api/v1/...``) without a valid, unexpired access token get ``401`` with, in
 turn, an empty body and the HTML "Object moved ... /docs/Login.aspx?ReturnUrl=..." page
@@ -73,6 +80,8 @@ from tap_exactonline.sandbox.stats import SandboxStats
 
 #: Fraction of the access-token lifetime before which a refresh is "too early" (570/600).
 TOO_EARLY_FRACTION = 0.95
+# A used refresh token stays valid this long while its successor is unused (fact sheet §2).
+ROTATION_GRACE_SECONDS = 600.0
 DAY_SECONDS = 86400.0
 
 
@@ -111,6 +120,10 @@ class _RefreshToken:
     client_id: str
     expires_at: float
     rotated: bool = False
+    used_at: float | None = None
+    successor: str | None = None
+    predecessor: str | None = None
+    dead: bool = False
 
 
 def _oauth_error(status: int, error: str, description: str | None = None) -> Response:
@@ -177,13 +190,17 @@ class OAuthServer:
         with self._lock:
             self._last_access_issued.pop(client_id or self.options.client_id, None)
 
-    def _issue(self, client_id: str) -> Response:
+    def _issue(self, client_id: str, predecessor: str | None = None) -> Response:
         now = self.clock.now()
         access = "AAEAA" + secrets.token_urlsafe(96)
         refresh = "Gcp7!IAAAA" + secrets.token_urlsafe(48)
         with self._lock:
             self._access[access] = (client_id, now + self.options.access_token_seconds)
-            self._refresh[refresh] = _RefreshToken(client_id, self._refresh_expiry())
+            self._refresh[refresh] = _RefreshToken(
+                client_id, self._refresh_expiry(), predecessor=predecessor
+            )
+            if predecessor is not None:
+                self._redeemed(predecessor, refresh, now)
             self._last_access_issued[client_id] = now
             # Drop expired access tokens now and then so the map stays small.
             if len(self._access) > 1000:
@@ -270,15 +287,41 @@ class OAuthServer:
             return _oauth_error(400, "invalid_request")
         return self._issue(client_id)
 
+    def _redeemed(self, token: str, successor: str, now: float) -> None:
+        """Record that ``token`` was redeemed for ``successor`` (caller holds the lock).
+
+        Its own predecessor dies now (the successor of that one has been used), and so does a
+        successor issued earlier for ``token`` whose answer the client never stored.
+        """
+        entry = self._refresh[token]
+        if entry.predecessor is not None and entry.predecessor in self._refresh:
+            self._refresh[entry.predecessor].dead = True
+        if entry.successor is not None and entry.successor in self._refresh:
+            self._refresh[entry.successor].dead = True
+        entry.rotated = True
+        entry.used_at = now
+        entry.successor = successor
+
+    def _superseded(self, entry: _RefreshToken, now: float) -> bool:
+        """Whether a used token is past its grace: successor redeemed or window over."""
+        if entry.dead:
+            return True
+        if not entry.rotated:
+            return False
+        successor = self._refresh.get(entry.successor or "")
+        window_over = now - (entry.used_at or now) > ROTATION_GRACE_SECONDS
+        return successor is None or successor.rotated or successor.dead or window_over
+
     def _refresh_grant(self, form: dict[str, str], client_id: str) -> Response:
         token = form.get("refresh_token", "")
         now = self.clock.now()
         with self._lock:
             entry = self._refresh.get(token)
             last = self._last_access_issued.get(client_id)
+            superseded = entry is not None and self._superseded(entry, now)
         if entry is None or entry.client_id != client_id:
             return _oauth_error(400, "invalid_request")
-        if entry.rotated:
+        if superseded:
             return _oauth_error(400, "invalid_grant", "Old refresh token used.")
         if entry.expires_at <= now:
             return _oauth_error(
@@ -291,9 +334,7 @@ class OAuthServer:
             return _oauth_error(
                 401, "invalid_request", "Rate limit exceeded: access_token not expired"
             )
-        with self._lock:
-            entry.rotated = True
-        return self._issue(client_id)
+        return self._issue(client_id, predecessor=token)
 
     def routes(self) -> list[BaseRoute]:
         """The two OAuth endpoints, for mounting before the World's routes."""

@@ -94,13 +94,41 @@ def test_refresh_rotates_and_rejects_old_token(sb: SandboxProcess) -> None:
     assert first.status_code == 200
     new_refresh = first.json()["refresh_token"]
     assert new_refresh != REFRESH_TOKEN_SEED
-    old = refresh(sb, REFRESH_TOKEN_SEED)
-    assert old.status_code == 400
-    assert old.json() == {"error": "invalid_grant", "error_description": "Old refresh token used."}
     advance(sb, 570)
     second = refresh(sb, new_refresh)
     assert second.status_code == 200
     assert second.json()["refresh_token"] not in (new_refresh, REFRESH_TOKEN_SEED)
+    # The successor has been redeemed: every earlier refresh token is now rejected.
+    for old_token in (REFRESH_TOKEN_SEED, new_refresh):
+        advance(sb, 570)
+        old = refresh(sb, old_token)
+        assert old.status_code == 400
+        assert old.json() == {
+            "error": "invalid_grant", "error_description": "Old refresh token used."}
+
+
+def test_used_refresh_token_stays_valid_until_its_successor_is_used(sb: SandboxProcess) -> None:
+    """A client that lost the answer of a refresh can refresh again with the token it kept."""
+    lost = refresh(sb)
+    assert lost.status_code == 200
+    advance(sb, 570)
+    retry = refresh(sb, REFRESH_TOKEN_SEED)
+    assert retry.status_code == 200
+    kept = retry.json()["refresh_token"]
+    # The successor whose answer was lost is void; the one the client kept works.
+    advance(sb, 570)
+    voided = refresh(sb, lost.json()["refresh_token"])
+    assert voided.status_code == 400
+    assert voided.json()["error_description"] == "Old refresh token used."
+    assert refresh(sb, kept).status_code == 200
+
+
+def test_used_refresh_token_grace_ends_after_ten_minutes(sb: SandboxProcess) -> None:
+    assert refresh(sb).status_code == 200
+    advance(sb, 601)
+    late = refresh(sb, REFRESH_TOKEN_SEED)
+    assert late.status_code == 400
+    assert late.json()["error_description"] == "Old refresh token used."
 
 
 def test_too_early_refresh_is_401_and_does_not_rotate(sb: SandboxProcess) -> None:
@@ -128,7 +156,8 @@ def test_token_calls_per_day_cap(tmp_path: Path) -> None:
     with start(tmp_path, divisions=1, token_calls_per_day=3) as sb:
         assert refresh(sb).status_code == 200
         for _ in range(2):
-            assert refresh(sb).status_code == 400  # old token: still a token call
+            # The seed again, too early (570-s rule): refused, but still a token call.
+            assert refresh(sb).status_code == 401
         capped = refresh(sb)
         assert capped.status_code == 400
         assert capped.json()["error"] == "invalid_request"
