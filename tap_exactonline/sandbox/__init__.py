@@ -1,0 +1,1 @@
+"""The local Exact Online sandbox: data (World), OAuth, rate limits, faults, webhooks."""

@@ -19,9 +19,9 @@ from typing import Any
 import requests
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
-CLIENT_SECRET = "sandbox-client-secret-Zq8"  # noqa: S105 - throwaway test credential
-REFRESH_TOKEN_SEED = "sandbox-seed-refresh-token-Kx3"  # noqa: S105
-WEBHOOK_SECRET = "sandbox-webhook-secret-Wm5"  # noqa: S105
+CLIENT_SECRET = "sandbox-client-secret-Zq8"
+REFRESH_TOKEN_SEED = "sandbox-seed-refresh-token-Kx3"
+WEBHOOK_SECRET = "sandbox-webhook-secret-Wm5"
 
 
 def free_port() -> int:
@@ -85,15 +85,14 @@ class SandboxProcess:
         log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
         self.log_path = log_dir / f"sandbox-{self.port}.log"
         log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(  # noqa: S603
+        self.proc = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"sandbox exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
-                )
+                tail = self.log_path.read_text()[-2000:]
+                raise RuntimeError(f"sandbox exited with {self.proc.returncode}: {tail}")
             try:
                 if requests.get(f"{self.url}/_sandbox/stats", timeout=1).ok:
                     return self
