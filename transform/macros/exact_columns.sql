@@ -3,9 +3,9 @@
 
   Column names are Exact's own (AmountDC, GLAccount, ...). Targets fold them differently:
   target-duckdb lowercases them (amountdc), BigQuery keeps them (case-insensitive either way),
-  singer-sdk SQL targets (target-snowflake) lowercase them, and Snowflake then stores
-  unquoted names upper case. Unquoted references therefore work everywhere; exact_col() is
-  only needed for names that are reserved words in some dialect (Date, Timestamp, From, To).
+  singer-sdk SQL targets (target-snowflake) lowercase them and create them unquoted, so
+  Snowflake stores them upper case. Unquoted references therefore work everywhere; exact_col()
+  quotes the names that are reserved words in some dialect (Date, Timestamp, From, To, ...).
 #}
 
 {% macro exact_col(name) -%}
@@ -17,12 +17,9 @@
 {%- endmacro %}
 
 {% macro snowflake__exact_col(name) -%}
-  {#- SQLAlchemy quotes reserved lowercase names, so Snowflake keeps them lower case. -#}
-  {%- if name | lower in ['date', 'timestamp', 'from', 'to', 'current', 'type', 'status'] -%}
-    "{{ name | lower }}"
-  {%- else -%}
-    {{ name | upper }}
-  {%- endif -%}
+  {#- target-snowflake creates columns unquoted, so Snowflake stores them upper case
+      (verified on fakesnow: DATE, TIMESTAMP); quoted upper case matches them. -#}
+  "{{ name | upper }}"
 {%- endmacro %}
 
 
