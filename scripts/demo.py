@@ -154,7 +154,7 @@ def mutate(url: str) -> list[str]:
     return lines
 
 
-def run_meltano(url: str) -> dict[str, int]:
+def run_meltano(url: str, *, full_refresh: bool) -> dict[str, int]:
     """``meltano --environment=demo run tap-exactonline target-duckdb``; records per stream.
 
     Meltano logs JSON lines (``--log-format=json``) so that singer-sdk's ``record_count``
@@ -162,7 +162,7 @@ def run_meltano(url: str) -> dict[str, int]:
     """
     env = {**os.environ, "TAP_EXACTONLINE_BASE_URL": url, "PYTHONUNBUFFERED": "1"}
     cmd = [str(BIN / "meltano"), "--log-format=json", "--environment=demo", "run",
-           "tap-exactonline", "target-duckdb"]
+           *(["--full-refresh"] if full_refresh else []), "tap-exactonline", "target-duckdb"]
     received: dict[str, int] = {}
     with MELTANO_LOG.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -214,6 +214,14 @@ def main() -> None:
     settings = demo_settings()
     before = table_counts(WAREHOUSE)
     later_run = bool(before) and SANDBOX_DB.exists()
+    if not later_run:
+        # Start both sides over together: a warehouse without its sandbox (or the reverse)
+        # would mix two administrations; --full-refresh ignores Meltano's stored STATE.
+        for path in OUTPUT.glob(f"{WAREHOUSE.name}*"):
+            path.unlink()
+        for path in OUTPUT.glob(f"{SANDBOX_DB.name}*"):
+            path.unlink()
+        before = {}
     # Each run starts a new sandbox process, whose OAuth server knows only the seed refresh
     # token: forget the tokens the previous run stored.
     store = Path(settings.get("token_store_path") or ROOT / ".meltano/exactonline/demo-token")
@@ -232,7 +240,7 @@ def main() -> None:
         step("meltano --environment=demo run tap-exactonline target-duckdb "
              f"({'incremental' if later_run else 'first full'} run; log: "
              f"{MELTANO_LOG.relative_to(ROOT)})")
-        received = run_meltano(url)
+        received = run_meltano(url, full_refresh=not later_run)
         step("stopping the sandbox")
     print_report(WAREHOUSE, before, received)
     step(f"done in {time.monotonic() - started:.0f} s; run `make demo` again for an "
