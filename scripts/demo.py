@@ -182,7 +182,7 @@ def run_meltano(url: str, *, full_refresh: bool) -> dict[str, int]:
 
 
 def _readable(line: str, received: dict[str, int]) -> str:
-    """One log line as text; prints a progress line for each finished stream and division."""
+    """One log line as text; prints a progress line for each finished stream."""
     try:
         event = json.loads(line)
     except json.JSONDecodeError:
@@ -193,12 +193,10 @@ def _readable(line: str, received: dict[str, int]) -> str:
     if metric.get("metric") == "record_count":
         tags = metric.get("tags") or {}
         stream = str(tags.get("stream", "?"))
-        context = tags.get("context") or {}
-        division = context.get("Division") or context.get("division")
         value = int(metric.get("value", 0))
         received[stream] = received.get(stream, 0) + value
-        where = f" (division {division})" if division else ""
-        print(f"    {stream}{where}: {value} records", flush=True)
+        # one counter per stream, all divisions together (its context tag is the last one)
+        print(f"    {stream}: {value} records", flush=True)
     text = (f"{event.get('timestamp', '')} {event.get('level', '')} "
             f"{event.get('name', 'meltano')}: {event.get('event', '')}")
     return f"{text} {json.dumps(metric)}" if metric else text
