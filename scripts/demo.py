@@ -42,6 +42,7 @@ SANDBOX_DB = OUTPUT / "sandbox.sqlite"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
 BIN = Path(sys.executable).parent
+DEMO_TOKEN_STORE = ROOT / ".meltano" / "exactonline" / "demo-token.fernet"
 
 SANDBOX_OPTIONS = {"seed": 42, "divisions": 2, "rows": 5000}
 # Changes applied before each later run: (stream, action, count) per accessible division.
@@ -88,12 +89,30 @@ def stop_group(proc: subprocess.Popen[Any]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def demo_env(url: str = "http://127.0.0.1:8765") -> dict[str, str]:
+    """Environment of the demo's Meltano commands.
+
+    Pins what must never come from a user's ``.env`` (which Meltano also reads and which
+    outranks meltano.yml): the sandbox URL, the demo's own token store (the demo deletes it
+    before each run, so it must never be a real one), all divisions, and the warehouse file.
+    """
+    return {
+        **os.environ,
+        "TAP_EXACTONLINE_BASE_URL": url,
+        "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(DEMO_TOKEN_STORE),
+        "TAP_EXACTONLINE_DIVISIONS": "[]",
+        "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
+        "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def demo_settings() -> dict[str, Any]:
     """The tap settings of Meltano's ``demo`` environment (secrets included: throwaway)."""
     out = subprocess.run(
         [str(BIN / "meltano"), "--environment=demo", "config", "--unsafe", "print",
          "tap-exactonline"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT, env=demo_env(), capture_output=True, text=True, check=False,
     )
     if out.returncode != 0:
         fail(f"`meltano config print tap-exactonline` failed: {out.stderr.strip()[-500:]}")
@@ -160,7 +179,7 @@ def run_meltano(url: str, *, full_refresh: bool) -> dict[str, int]:
     Meltano logs JSON lines (``--log-format=json``) so that singer-sdk's ``record_count``
     metrics keep their tags (stream, division); the log file gets one readable line each.
     """
-    env = {**os.environ, "TAP_EXACTONLINE_BASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    env = demo_env(url)
     cmd = [str(BIN / "meltano"), "--log-format=json", "--environment=demo", "run",
            *(["--full-refresh"] if full_refresh else []), "tap-exactonline", "target-duckdb"]
     received: dict[str, int] = {}
@@ -222,8 +241,7 @@ def main() -> None:
         before = {}
     # Each run starts a new sandbox process, whose OAuth server knows only the seed refresh
     # token: forget the tokens the previous run stored.
-    store = Path(settings.get("token_store_path") or ROOT / ".meltano/exactonline/demo-token")
-    for path in (store, store.with_name(store.name + ".lock")):
+    for path in (DEMO_TOKEN_STORE, DEMO_TOKEN_STORE.with_name(DEMO_TOKEN_STORE.name + ".lock")):
         path.unlink(missing_ok=True)
 
     step(f"starting the Exact Online sandbox (seed {SANDBOX_OPTIONS['seed']}, "
