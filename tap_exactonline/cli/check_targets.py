@@ -8,11 +8,12 @@ Snowflake: key-pair login works (snowflake-connector-python with the PEM key, as
 target-snowflake does it) and the warehouse exists with AUTO_RESUME on (a WARNING when it is off:
 loads then fail whenever the warehouse is suspended).
 
-Settings are the loader's own (``meltano config target-bigquery`` / ``target-snowflake``):
-:func:`loader_settings_from_env` reads them from the ``TARGET_BIGQUERY_*`` /
-``TARGET_SNOWFLAKE_*`` environment variables Meltano sets. Only the standard library, requests
-and cryptography are needed; the Snowflake check also needs snowflake-connector-python and says
-so when it is missing. No message contains a key, token or passphrase.
+Settings are the loader's own: :func:`loader_settings_from_meltano` asks Meltano
+(``meltano config --unsafe print target-bigquery``), :func:`loader_settings_from_env` reads
+``TARGET_BIGQUERY_*`` / ``TARGET_SNOWFLAKE_*`` environment variables. Only the standard library,
+requests and cryptography are needed; the Snowflake check also needs
+snowflake-connector-python and says so when it is missing. No message contains a key, token or
+passphrase.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +69,31 @@ def loader_settings_from_env(
     prefix = f"TARGET_{target.upper()}_"
     env = os.environ if environ is None else environ
     return {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v}
+
+
+def loader_settings_from_meltano(target: str, project_root: str | Path | None = None,
+                                 *, timeout: float = 120.0) -> dict[str, Any]:
+    """The loader's resolved settings from ``meltano config --unsafe print target-<target>``.
+
+    For ``meltano invoke exactonline check --target ...``: Meltano gives a utility only its own
+    settings, so the loader's are asked from Meltano (run in ``project_root``, default
+    ``$MELTANO_PROJECT_ROOT`` or the current folder).
+
+    Raises:
+        RuntimeError: meltano is not on PATH or the command failed (one line).
+    """
+    meltano = shutil.which("meltano")
+    if meltano is None:
+        raise RuntimeError("meltano is not on PATH: give the loader settings as "
+                           f"TARGET_{target.upper()}_* environment variables instead")
+    root = project_root or os.environ.get("MELTANO_PROJECT_ROOT") or "."
+    proc = subprocess.run(  # noqa: S603 - fixed argument list
+        [meltano, "config", "--unsafe", "print", f"target-{target}"], cwd=root,
+        capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"meltano config print target-{target} failed: {last[:200]}")
+    return dict(json.loads(proc.stdout))
 
 
 def check_target(target: str, settings: Mapping[str, Any], *,

@@ -10,7 +10,9 @@ for a warehouse with AUTO_RESUME off is not exercised here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,8 +24,12 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tap_exactonline.cli.check_targets import check_target, loader_settings_from_env
-from tests.warehouses.helpers import REPO_ROOT
+from tap_exactonline.cli.check_targets import (
+    check_target,
+    loader_settings_from_env,
+    loader_settings_from_meltano,
+)
+from tests.warehouses.helpers import PROJECT_ROOT, REPO_ROOT
 from tests.warehouses.test_bigquery import PROJECT, _start_emulator, _TokenHandler
 from tests.warehouses.test_snowflake import _start_fakesnow
 from tests.warehouses.tools import ToolUnavailable, tool_venv
@@ -115,6 +121,14 @@ def test_bigquery_preflight_failures_say_what_to_do(emulator: dict[str, Any],
         ("settings", "fail")]
     with pytest.raises(ValueError, match="unknown target"):
         check_target("redshift", {})
+
+
+def test_loader_settings_from_meltano(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's own target-snowflake defaults, resolved by Meltano."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    settings = loader_settings_from_meltano("snowflake", PROJECT_ROOT)
+    assert settings["database"] == "EXACTONLINE"
+    assert settings["uuid_format"] == "string"
 
 
 def test_loader_settings_from_env() -> None:

@@ -227,6 +227,26 @@ def test_gl_classification_hierarchy_is_flattened(warehouse: Warehouse) -> None:
         assert level_2 == (names[1] if len(names) > 1 else None)
 
 
+def test_gl_accounts_carry_their_classification(warehouse: Warehouse) -> None:
+    """GLAccounts.ReportingCode = the Code of the account's classification; accounts without
+    one have no classification columns."""
+    codes = {(c["Division"], c["Code"]) for c in warehouse.truth("gl_classifications")}
+    accounts = {(a["Division"], a["ID"]): a.get("ReportingCode")
+                for a in warehouse.truth("gl_accounts")}
+    rows = warehouse.sql("""select a.division, a.gl_account_id, a.gl_classification_code,
+        a.classification_path, c.classification_path
+        from analytics_marts.dim_gl_accounts a
+        left join analytics_marts.dim_gl_classifications c
+          on c.division = a.division and c.gl_classification_code = a.reporting_code""")
+    assert len(rows) == len(accounts)
+    for division, account_id, code, path, class_path in rows:
+        reporting_code = accounts[(division, account_id)]
+        if reporting_code and (division, reporting_code.strip()) in codes:
+            assert (code, path) == (reporting_code.strip(), class_path)
+        else:
+            assert (code, path) == (None, None)
+
+
 def test_transaction_lines_fact_is_enriched(warehouse: Warehouse) -> None:
     lines = {(r["Division"], r["ID"]): r for r in warehouse.truth("transaction_lines")}
     rows = warehouse.sql("""select division, transaction_line_id, gl_account_code,

@@ -10,7 +10,7 @@ select
     {{ exact_str("TypeDescription") }} as gl_account_type_description,
     {{ exact_str("BalanceSide") }} as balance_side,
     {{ exact_str("BalanceType") }} as balance_type,
-    {{ exact_str("ReportingCode") }} as reporting_code,
+    trim({{ exact_str("ReportingCode") }}) as reporting_code,
     {{ exact_str("SearchCode") }} as search_code,
     {{ exact_bool("IsBlocked") }} as is_blocked,
     {{ exact_str("Costcenter") }} as default_cost_center_code,
