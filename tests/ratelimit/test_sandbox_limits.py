@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,23 @@ def _daily_limit_scenario(sandbox: SandboxProcess, daily: int, tmp_path: Path) -
     assert len(rest_a) < len(truth_a)  # resumed, not started over
     assert sorted(ids(got_a) + ids(rest_a)) == ids(truth_a)
     assert third.records("transaction_lines", DIV_B) == []
+
+
+def test_two_runs_sharing_a_division_both_finish(limited: SandboxProcess, tmp_path: Path):
+    """Two processes of one app share the division's minute (e.g. a webhook-triggered run
+    during the scheduled one): each paces by the headers, waits out the 429s the other one
+    causes, and both deliver every row."""
+    reset_stats(limited)
+    procs = []
+    for name in ("first", "second"):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        config = tap_config(limited, limited.tokens, [DIV_A])  # one app, one token store
+        procs.append((workdir, config))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(
+            lambda wc: run_tap(wc[0], wc[1], ["transaction_lines", "accounts"]), procs))
+    for result in results:
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert_complete(limited, result, "transaction_lines", DIV_A)
+        assert_complete(limited, result, "accounts", DIV_A)
