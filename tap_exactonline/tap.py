@@ -23,7 +23,7 @@ from tap_exactonline.auth import (
     TokenEndpointError,
 )
 from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
-from tap_exactonline.ratelimit import RateLimiter
+from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, resolve_base_url
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.tokenstore import TokenStoreError
@@ -148,7 +148,19 @@ class TapExactOnline(Tap):
         """Divisions of this run: ``divisions``, else all accessible, else CurrentDivision."""
         configured = [int(d) for d in self.config.get("divisions") or []]
         if self.config.get("all_divisions"):
-            rows = self._division_rows(configured[0] if configured else None)
+            try:
+                rows = self._division_rows(configured[0] if configured else None)
+            except DailyLimitReached as exc:
+                # The division that lists the others has no calls left today: read only what
+                # the config names (possibly nothing) and say so once.
+                fallback = [d for d in configured if d != exc.division]
+                self.stop_division(
+                    exc.division,
+                    f"daily API limit of division {exc.division} reached while listing "
+                    f"divisions (all_divisions); it resets at {exc.resets_at.isoformat()}: "
+                    f"this run reads {fallback or 'no division'}",
+                )
+                return fallback or [exc.division]
             return sorted(int(row["Code"]) for row in rows)
         if configured:
             return configured

@@ -188,3 +188,25 @@ def test_two_runs_sharing_a_division_both_finish(limited: SandboxProcess, tmp_pa
         assert result.returncode == 0, result.stderr[-3000:]
         assert_complete(limited, result, "transaction_lines", DIV_A)
         assert_complete(limited, result, "accounts", DIV_A)
+
+
+def test_daily_limit_while_listing_divisions_warns_once_and_exits_0(tmp_path: Path):
+    """all_divisions: when the division that lists system/Divisions has no calls left today,
+    the run says so in one WARNING and ends cleanly instead of crashing."""
+    sandbox = SandboxProcess(seed=9, divisions=2, rows=1000, daily_limit=1)
+    sandbox.start(log_dir=tmp_path)
+    try:
+        config = tap_config(sandbox, tmp_path, [])
+        config["all_divisions"] = True
+        # Use up the first division's single call of the day.
+        assert run_tap(tmp_path / "use", {**config, "divisions": [DIV_A]},
+                       ["gl_classifications"]).returncode == 0
+        result = run_tap(tmp_path / "list", config, ["gl_classifications"])
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "Traceback" not in result.stderr
+        warnings = [line for line in result.log_lines("WARNING") if "daily API limit" in line]
+        assert len(warnings) == 1, result.stderr[-3000:]
+        assert str(DIV_A) in warnings[0]
+        assert result.records("gl_classifications") == []
+    finally:
+        sandbox.stop()
