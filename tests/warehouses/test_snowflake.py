@@ -12,6 +12,10 @@ environments, so the target is started here, with ``fakesnow_site/`` on PYTHONPA
 PUT / COPY INTO / MERGE INTO). The second run starts from the STATE the target emitted after
 the first.
 
+Then ``meltano invoke dbt-snowflake build`` (the dbt project on the Snowflake adapter, with the
+profile's test-only host/port/protocol) builds and tests every model over the loaded tables in
+fakesnow, and the tests compare current state, trial balance and history with the truth.
+
 Covered: key-pair authentication plumbing (the target reads the PEM key and the connector logs
 in with it; fakesnow does not verify the signature), DDL (schema, tables, Snowflake column
 types), record conformance, append-only loads across two runs (every version kept), audit
@@ -36,10 +40,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.support.sandbox import SandboxProcess, free_port
 from tests.warehouses.helpers import (
+    DBT_SOURCE_STREAMS,
     MELTANO,
     PROJECT_ROOT,
     cents,
     ensure_plugins,
+    meltano,
     meltano_env,
     plugin_venv,
     truth,
@@ -52,6 +58,7 @@ DATABASE = "EXACTONLINE"
 SCHEMA = "RAW"  # not EXACTONLINE: fakesnow (DuckDB) cannot tell a same-named database/schema apart
 DIVISIONS = (3100001, 3100018)
 STREAMS = ("transaction_lines", "accounts", "gl_accounts", "cost_centers", "receivables")
+MODEL_SCHEMA = "ANALYTICS"
 SITE = Path(__file__).parent / "fakesnow_site"
 
 QUERY = """
@@ -137,7 +144,8 @@ def snowflake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
         python = tool_venv("fakesnow") / "bin" / "python"
     except ToolUnavailable as exc:
         pytest.skip(f"fakesnow unavailable: {exc}")
-    ensure_plugins(("extractor", "tap-exactonline"), ("loader", "target-snowflake"))
+    ensure_plugins(("extractor", "tap-exactonline"), ("loader", "target-snowflake"),
+                   ("utility", "dbt-snowflake"))
     sandbox = SandboxProcess(seed=17, divisions=2, rows=200)
     try:
         sandbox.start(log_dir=work)
@@ -156,7 +164,9 @@ def snowflake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
             "TARGET_SNOWFLAKE_DEFAULT_TARGET_SCHEMA": SCHEMA,
             "TARGET_SNOWFLAKE_WAREHOUSE": "LOADING",
             "TARGET_SNOWFLAKE_ROLE": "LOADER",
-            "TAP_EXACTONLINE_HISTORY__SELECT": json.dumps([f"{s}.*" for s in STREAMS]),
+            # Every stream the dbt project reads (dbt-snowflake builds over them below).
+            "TAP_EXACTONLINE_HISTORY__SELECT": json.dumps(
+                [f"{s}.*" for s in DBT_SOURCE_STREAMS]),
         })
         config = work / "target-config.json"
         config.write_text(_meltano_stdout(["config", "--unsafe", "print", "target-snowflake"], env))
@@ -167,6 +177,13 @@ def snowflake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
             {"division": DIVISIONS[0], "stream": "accounts", "action": "update", "count": 2}
         )["changed"]]
         _load(env, target_env, config, work, 2, state)
+        dbt_env = {**env, "DBT_SNOWFLAKE_ACCOUNT": "exact-fake", "DBT_SNOWFLAKE_USER": "LOADER",
+                   "DBT_SNOWFLAKE_PRIVATE_KEY_PATH": str(key_path),
+                   "DBT_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "throwaway-passphrase",
+                   "DBT_SNOWFLAKE_DATABASE": DATABASE, "DBT_SNOWFLAKE_SOURCE_SCHEMA": SCHEMA,
+                   "DBT_SNOWFLAKE_SCHEMA": MODEL_SCHEMA, "DBT_SNOWFLAKE_HOST": "127.0.0.1",
+                   "DBT_SNOWFLAKE_PORT": str(port), "DBT_SNOWFLAKE_PROTOCOL": "http"}
+        meltano(["invoke", "dbt-snowflake", "build"], dbt_env, work / "dbt-build.log")
         yield Snowflake(port=port, python=python, sandbox=sandbox, updated=updated)
     finally:
         sandbox.stop()
@@ -220,3 +237,37 @@ def test_amounts_types_and_metadata(snowflake: Snowflake) -> None:
         f"""select column_name, data_type from information_schema.columns
         where table_schema = '{SCHEMA}' and table_name = 'ACCOUNTS'""")}
     assert flags["ISSUPPLIER"] == "BOOLEAN"
+
+
+# -- dbt-snowflake over the loaded tables ------------------------------------------------------
+
+def test_dbt_current_state_equals_truth(snowflake: Snowflake) -> None:
+    """`meltano invoke dbt-snowflake build` ran (all models and dbt tests passed); the
+    current-state models of the append-only load hold exactly the truth's keys."""
+    for model, stream, column in (("CUR_ACCOUNTS", "accounts", "ACCOUNT_ID"),
+                                  ("CUR_TRANSACTION_LINES", "transaction_lines",
+                                   "TRANSACTION_LINE_ID"),
+                                  ("CUR_RECEIVABLES", "receivables", "RECEIVABLE_ID")):
+        rows_truth = truth(snowflake.sandbox, DIVISIONS, stream)
+        expected = sorted((r["Division"], r["ID"]) for r in rows_truth)
+        rows = snowflake.query(
+            f"select division, {column} as k from {MODEL_SCHEMA}_CURRENT.{model}")
+        assert sorted((int(r["DIVISION"]), r["K"]) for r in rows) == expected, model
+
+
+def test_dbt_trial_balance_and_history(snowflake: Snowflake) -> None:
+    expected: dict[tuple[int, int, int, str], Any] = {}
+    for r in truth(snowflake.sandbox, DIVISIONS, "transaction_lines"):
+        key = (r["Division"], r["FinancialYear"], r["FinancialPeriod"], r["GLAccount"])
+        expected[key] = expected.get(key, 0) + cents(r["AmountDC"])
+    rows = snowflake.query(f"""select division, financial_year, financial_period,
+        gl_account_id, net_movement_dc from {MODEL_SCHEMA}_MARTS.MART_TRIAL_BALANCE""")
+    actual = {(int(r["DIVISION"]), int(r["FINANCIAL_YEAR"]), int(r["FINANCIAL_PERIOD"]),
+               r["GL_ACCOUNT_ID"]): cents(r["NET_MOVEMENT_DC"]) for r in rows}
+    assert actual == expected
+    ids = ", ".join(f"'{i}'" for i in snowflake.updated)
+    versions = snowflake.query(f"""select account_id, count(*) as n,
+        count_if(is_current) as current from {MODEL_SCHEMA}_HISTORY.HIST_ACCOUNTS
+        where account_id in ({ids}) group by account_id""")
+    assert sorted((r["ACCOUNT_ID"], int(r["N"]), int(r["CURRENT"])) for r in versions) == sorted(
+        (i, 2, 1) for i in snowflake.updated)
