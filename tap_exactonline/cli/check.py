@@ -71,6 +71,27 @@ class CheckRow:
     detail: str
 
 
+def target_rows(target: str) -> list[CheckRow]:
+    """Rows of the warehouse preflight of ``target`` (:mod:`tap_exactonline.cli.check_targets`).
+
+    Loader settings come from ``TARGET_<TARGET>_*`` variables when any are set, else from the
+    Meltano project (``meltano config print target-<target>``).
+    """
+    from tap_exactonline.cli import check_targets
+
+    settings: Mapping[str, Any] = check_targets.loader_settings_from_env(target)
+    if not settings:
+        try:
+            settings = check_targets.loader_settings_from_meltano(target)
+        except RuntimeError as exc:
+            return [CheckRow(f"{target} settings", FAIL, str(exc))]
+    results = {"ok": OK, "warn": WARN, "fail": FAIL}
+    return [
+        CheckRow(f"{target} {r.name}", results.get(r.status, FAIL), r.message)
+        for r in check_targets.check_target(target, settings)
+    ]
+
+
 def forbidden_reason(headers: Mapping[str, str]) -> str:
     """Words for a 403's ``Reason`` header (``no Reason header`` when absent)."""
     reason = headers.get("Reason", "")
@@ -228,10 +249,16 @@ def print_table(rows: list[CheckRow]) -> None:
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
               help="Log level of messages on stderr (tokens are never logged).")
+@click.option("--target", "targets", multiple=True, type=click.Choice(["bigquery", "snowflake"]),
+              help="Also check a warehouse loader (repeatable): BigQuery dataset, jobs and "
+                   "rights; Snowflake key-pair login and warehouse AUTO_RESUME. Loader settings "
+                   "from TARGET_<NAME>_* variables, else `meltano config print target-<name>`.")
 @click.pass_context
-def command(ctx: click.Context, log_level: str) -> None:
+def command(ctx: click.Context, log_level: str, targets: tuple[str, ...]) -> None:
     """Preflight: credentials, token store, host, divisions and API calls left today."""
     rows = run_checks(cli_settings(ctx), log_level=log_level)
+    for target in targets:
+        rows += target_rows(target)
     print_table(rows)
     failed = [r for r in rows if r.result == FAIL]
     if failed:

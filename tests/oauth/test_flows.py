@@ -196,3 +196,16 @@ def test_check_fails_on_an_unreachable_host(tmp_path):
     result = run_cli(write_config(tmp_path, sandbox), "check")
     assert result.returncode == 1
     assert "unreachable" in result.stderr
+
+
+def test_check_target_adds_the_warehouse_rows(start_sandbox, tmp_path):
+    """`exactonline check --target snowflake` appends the loader's preflight to the table;
+    an incomplete loader setup fails the check with what to set (no warehouse is contacted)."""
+    sandbox = start_sandbox()
+    config = write_config(tmp_path, sandbox)
+    result = run_cli(config, "check", "--target", "snowflake",
+                     env={"TARGET_SNOWFLAKE_ACCOUNT": "xy12345", "TARGET_SNOWFLAKE_USER": "LOADER"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "division 3100001" in result.stdout  # the Exact checks still ran
+    assert "snowflake settings" in result.stdout
+    assert "check failed: snowflake settings: set warehouse of target-snowflake" in result.stderr
