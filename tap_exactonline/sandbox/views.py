@@ -312,7 +312,13 @@ Created=t.Created
 Modified=t.Modified
 """))
 
-GL_ACCOUNTS = View(table="glacc", fields=_map(WHO, """
+# ReportingCode carries the code of the account's GL classification (as with RGS reporting
+# codes in NL administrations), so downstream models can place each account in the hierarchy.
+GL_ACCOUNTS = View(
+    table="glacc",
+    joins=(("gc", "LEFT JOIN glclass gc ON gc.rid = t.class_r", ()),),
+    fields=_map(WHO, """
+ReportingCode=gc.Code
 ID=t.ID
 Timestamp=t.Timestamp
 Code=t.Code
