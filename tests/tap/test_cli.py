@@ -27,9 +27,10 @@ def test_about_markdown_lists_every_setting_and_docs_show_it() -> None:
     table = [line for line in result.stdout.splitlines() if line.startswith("|")]
     for name in SETTINGS:
         assert any(line.startswith(f"| {name} |") for line in table), name
-    docs = (REPO / "docs" / "tap.md").read_text()
-    block = docs.split("<!-- settings-table:start -->")[1].split("<!-- settings-table:end -->")[0]
-    assert [line for line in block.splitlines() if line.startswith("|")] == table
+    for doc in (REPO / "docs" / "tap.md", REPO / "README.md"):
+        text = doc.read_text().split("<!-- settings-table:start -->")[1]
+        block = text.split("<!-- settings-table:end -->")[0]
+        assert [line for line in block.splitlines() if line.startswith("|")] == table, doc.name
 
 
 def test_about_json_marks_secrets() -> None:
