@@ -15,6 +15,9 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
+from singer_sdk.mapper import PluginMapper
+from singer_sdk.singerlib import Catalog
+from typing_extensions import override
 
 from tap_exactonline import odata
 from tap_exactonline.auth import (
@@ -30,6 +33,35 @@ from tap_exactonline.tokenstore import TokenStoreError
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
+
+
+class CatalogStreamMapper(PluginMapper):
+    """The SDK's stream-map registry; a deselected stream is registered with its full schema.
+
+    Works around meltano/sdk#1942 (fixed upstream by meltano/sdk#3046, not in singer-sdk
+    0.54.9): ``PluginMapper.register_raw_streams_from_catalog`` registers every catalog
+    stream with its *selected* schema. A deselected stream's selected schema has no
+    properties, so a ``'*'`` map (e.g. audit columns) fails its key-property check for that
+    stream and the whole run stops before extracting: ``StreamMapConfigError: Invalid key
+    properties for 'employees': [Division,ID]. Property 'Division' was not detected in
+    schema.`` As upstream now does, a deselected stream gets its full catalog schema (it
+    writes nothing unless force-selected, e.g. by ``--test``, which then finds its maps);
+    selected streams go through the SDK's own registration unchanged.
+    """
+
+    @override
+    def register_raw_streams_from_catalog(self, catalog: Catalog) -> None:
+        for catalog_entry in catalog.streams:
+            if catalog_entry.metadata.resolve_selection().get((), True):  # = Stream.selected
+                super().register_raw_streams_from_catalog(
+                    Catalog({catalog_entry.tap_stream_id: catalog_entry})
+                )
+            else:
+                self.register_raw_stream_schema(
+                    catalog_entry.stream or catalog_entry.tap_stream_id,
+                    catalog_entry.schema.to_dict(),
+                    catalog_entry.key_properties,
+                )
 
 
 class TapExactOnline(Tap):
@@ -123,6 +155,12 @@ class TapExactOnline(Tap):
     ).to_dict()
 
     # -- streams ------------------------------------------------------------------------------
+    @override
+    def setup_mapper(self) -> None:
+        """Register the catalog's streams with a ``CatalogStreamMapper`` (meltano/sdk#1942)."""
+        self.mapper = CatalogStreamMapper(plugin_config=dict(self.config), logger=self.logger)
+        self.mapper.register_raw_streams_from_catalog(self.catalog)
+
     def discover_streams(self) -> list[Stream]:
         """One stream per row of the catalog (streams.CATALOG)."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
