@@ -79,9 +79,14 @@ class SandboxProcess:
     def start(self, log_dir: Path | None = None, timeout: float = 120.0) -> SandboxProcess:
         """Start the process and wait until ``GET /_sandbox/stats`` answers.
 
+        Starting a process that is already running does nothing (``with`` on a started
+        ``SandboxProcess`` must not start a second one on the same port).
+
         Raises:
             RuntimeError: The process exited or did not answer within ``timeout`` seconds.
         """
+        if self.proc is not None and self.proc.poll() is None:
+            return self
         log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
         self.log_path = log_dir / f"sandbox-{self.port}.log"
         log = self.log_path.open("wb")
