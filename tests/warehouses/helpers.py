@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.meltano import isolated_meltano_env
 from tests.support.sandbox import SandboxProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,36 +54,11 @@ def ensure_plugins(*plugins: tuple[str, str]) -> None:
 def meltano_env(sandbox: SandboxProcess, work: Path, duckdb_path: Path) -> dict[str, str]:
     """Environment for ``meltano run`` against ``sandbox``, isolated under ``work``.
 
-    Own system database (so STATE never mixes with other runs), own Meltano run folder (the
-    config files Meltano writes per run; the installed plugins are shared through symlinks),
-    own token store, the DuckDB file for target-duckdb and dbt-duckdb alike, dbt's target and
-    log folders outside the repo.
+    Own system database (so STATE never mixes with other runs), own Meltano run folder, own
+    token store, the DuckDB file for target-duckdb and dbt-duckdb alike, dbt's target and log
+    folders outside the repo (:func:`tests.support.meltano.isolated_meltano_env`).
     """
-    sys_dir = work / "meltano-sys"
-    sys_dir.mkdir(exist_ok=True)
-    for kind in ("extractors", "loaders", "utilities"):
-        link = sys_dir / kind
-        if not link.exists():
-            link.symlink_to(PROJECT_ROOT / ".meltano" / kind, target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_", "DBT_"))}
-    env.update({
-        "MELTANO_ENVIRONMENT": "demo",
-        "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-        "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "TAP_EXACTONLINE_BASE_URL": sandbox.url,
-        "TAP_EXACTONLINE_CLIENT_ID": sandbox.options["client_id"],
-        "TAP_EXACTONLINE_CLIENT_SECRET": sandbox.options["client_secret"],
-        "TAP_EXACTONLINE_REFRESH_TOKEN": sandbox.options["refresh_token"],
-        "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(work / "tokens.fernet"),
-        "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
-        "TARGET_DUCKDB_FILEPATH": str(duckdb_path),
-        "DBT_DUCKDB_PATH": str(duckdb_path),
-        "DBT_TARGET_PATH": str(work / "dbt-target"),
-        "DBT_LOG_PATH": str(work / "dbt-logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    })
-    return env
+    return isolated_meltano_env(sandbox, work, project_root=PROJECT_ROOT, duckdb_path=duckdb_path)
 
 
 def meltano(args: list[str], env: Mapping[str, str], log: Path, timeout: float = 600) -> None:
