@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from tests.support.meltano import isolated_meltano_env
 from tests.support.sandbox import SandboxProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,36 +39,10 @@ def missing_plugins() -> list[str]:
 def meltano_env(sandbox: SandboxProcess, work: Path, **extra: str) -> dict[str, str]:
     """Environment for ``meltano --environment=demo ...`` against ``sandbox``, writing to ``work``.
 
-    Everything the run writes (system database with STATE, Meltano's run files, token store,
-    DuckDB file) goes to ``work``; the project's own .meltano/ and output/ are left alone, and
-    runs of other processes in the same project cannot touch this run's config/state files
-    (Meltano writes them to ``<sys dir>/run/<plugin>/``). The installed plugins are shared
-    through symlinks.
+    See :func:`tests.support.meltano.isolated_meltano_env`: STATE, run files, token store and
+    the DuckDB file live in ``work``; the project's .meltano/ and output/ are left alone.
     """
-    sys_dir = work / "meltano-sys"
-    sys_dir.mkdir(exist_ok=True)
-    for kind in ("extractors", "loaders", "utilities"):
-        link = sys_dir / kind
-        if not link.exists():
-            link.symlink_to(REPO_ROOT / ".meltano" / kind, target_is_directory=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}
-    env.update({
-        "MELTANO_SYS_DIR_ROOT": str(sys_dir),
-        "MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}",
-        "TAP_EXACTONLINE_BASE_URL": sandbox.url,
-        "TAP_EXACTONLINE_CLIENT_ID": sandbox.options["client_id"],
-        "TAP_EXACTONLINE_CLIENT_SECRET": sandbox.options["client_secret"],
-        "TAP_EXACTONLINE_REFRESH_TOKEN": sandbox.fresh_refresh_token(),
-        "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(work / "tokens.fernet"),
-        # a developer's .env (read by Meltano, outranks meltano.yml) must not narrow the run
-        "TAP_EXACTONLINE_DIVISIONS": "[]",
-        "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
-        "TAP_EXACTONLINE_TOKEN_STORE_KEY": "e2e-token-store-passphrase",
-        "TARGET_DUCKDB_FILEPATH": str(work / "exactonline.duckdb"),
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        **extra,
-    })
-    return env
+    return isolated_meltano_env(sandbox, work, **extra)
 
 
 def run_meltano(args: list[str], env: dict[str, str], log: Path,
