@@ -157,7 +157,6 @@ def sandbox(settings: dict[str, Any]) -> Iterator[str]:
 def mutate(url: str) -> list[str]:
     """Apply :data:`MUTATIONS` in every accessible division; return one line per change kind."""
     divisions = requests.get(f"{url}/_sandbox/divisions", timeout=30).json()["accessible"]
-    _skip_used_mutation_serials(url, divisions[0])
     lines = []
     for stream, action, count in MUTATIONS:
         changed = 0
@@ -167,32 +166,11 @@ def mutate(url: str) -> list[str]:
                 json={"division": division, "stream": stream, "action": action, "count": count},
                 timeout=60,
             )
-            _count_mutation_serial()
             if not resp.ok:
                 fail(f"sandbox mutate {stream}/{action} failed ({resp.status_code}): {resp.text}")
             changed += len(resp.json()["changed"])
         lines.append(f"{action} {count} {stream} per division ({changed} sandbox rows changed)")
     return lines
-
-
-# Workaround (reported to the sandbox's owner): the sandbox derives the GUIDs of rows that
-# /_sandbox/mutate creates from the seed and a per-process request serial that restarts at 0,
-# so after a restart on the same --db file it would hand out the previous runs' GUIDs again.
-# The demo counts its mutate requests in output/ and first moves the serial past them with
-# rejected requests (unknown stream: counted, nothing changed).
-MUTATION_SERIALS = OUTPUT / "demo-mutations.json"
-
-
-def _skip_used_mutation_serials(url: str, division: int) -> None:
-    used = json.loads(MUTATION_SERIALS.read_text()) if MUTATION_SERIALS.exists() else 0
-    for _ in range(int(used)):
-        requests.post(f"{url}/_sandbox/mutate", timeout=30,
-                      json={"division": division, "stream": "-", "action": "update", "count": 1})
-
-
-def _count_mutation_serial() -> None:
-    used = json.loads(MUTATION_SERIALS.read_text()) if MUTATION_SERIALS.exists() else 0
-    MUTATION_SERIALS.write_text(json.dumps(int(used) + 1))
 
 
 def run_meltano(url: str, *, full_refresh: bool) -> dict[str, int]:
@@ -260,7 +238,6 @@ def main() -> None:
             path.unlink()
         for path in OUTPUT.glob(f"{SANDBOX_DB.name}*"):
             path.unlink()
-        MUTATION_SERIALS.unlink(missing_ok=True)
         before = {}
     # Each run starts a new sandbox process, whose OAuth server knows only the seed refresh
     # token: forget the tokens the previous run stored.

@@ -93,7 +93,12 @@ class Mutator:
         self.world = world
         self.store = world.store
         self.conn = world.store.conn
-        self.serial = 0
+        # The serial seeds the IDs of created rows; it lives in the database so a sandbox
+        # restarted on the same --db file never hands out an ID twice.
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = 'mutation_serial'"
+        ).fetchone()
+        self.serial = int(row[0]) if row else 0
 
     # -- entry point ------------------------------------------------------------------------
     def apply(self, body: Any) -> list[dict[str, Any]]:
@@ -124,6 +129,9 @@ class Mutator:
             self.serial += 1
             self.conn.execute("BEGIN")
             try:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('mutation_serial', ?)", (str(self.serial),)
+                )
                 changed, events = self._dispatch(division, stream, action, ids, count, fields)
             except BaseException:
                 self.conn.execute("ROLLBACK")

@@ -148,3 +148,17 @@ def test_division_move_regenerates_lower_timestamps(
         changed = client.mutate({"division": DIV, "stream": "transaction_lines",
                                  "action": "update", "count": 1})
         assert changed[0]["Timestamp"] > max(after.values())
+
+
+def test_restart_on_the_same_db_never_reuses_created_ids(tmp_path) -> None:
+    """A sandbox restarted on its --db file keeps its mutations and hands out new IDs."""
+    db = tmp_path / "sandbox.sqlite"
+    body = {"division": DIV, "stream": "accounts", "action": "create", "count": 2}
+    created: list[str] = []
+    for _ in range(2):
+        with SandboxProcess(seed=5, divisions=1, rows=300, db=str(db)) as box:
+            created += [change["ID"] for change in box.mutate(body)["changed"]]
+            truth = [row["ID"] for row in box.truth(DIV, "accounts")]
+    assert len(set(created)) == 4, created
+    assert set(created) <= set(truth)
+    assert len(truth) == len(set(truth)), "duplicate keys in the sandbox truth"
