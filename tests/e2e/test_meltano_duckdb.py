@@ -191,3 +191,20 @@ def test_second_run_picks_up_creates_updates_and_deletes(pipeline: Pipeline) -> 
         current = pipeline.expected(stream)  # a row created or updated may be deleted later
         lost = sorted({k for k in keys if k in current} - set(actual))
         assert not lost, f"{stream}: changed rows missing from the warehouse: {lost[:3]}"
+
+
+def test_every_row_carries_the_audit_columns(pipeline: Pipeline) -> None:
+    """The project's '*' stream map: source, record key and extraction time on every row."""
+    import duckdb
+
+    with duckdb.connect(str(pipeline.db), read_only=True) as con:
+        for spec in CATALOG:
+            key = spec.key.lower()
+            total, bad = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE _source IS DISTINCT FROM 'exact_online'"
+                f" OR _record_key IS DISTINCT FROM CAST(division AS VARCHAR) || ':' || "
+                f"CAST({key} AS VARCHAR) OR _extracted_at IS NULL) "
+                f"FROM exactonline.exactonline.{spec.name}"
+            ).fetchone()
+            assert total > 0, spec.name
+            assert bad == 0, f"{spec.name}: {bad} of {total} rows without correct audit columns"
