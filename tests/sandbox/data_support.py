@@ -21,14 +21,7 @@ class Client:
     def __init__(self, sandbox: SandboxProcess) -> None:
         self.sandbox = sandbox
         self.url = sandbox.url
-        minted = requests.post(f"{sandbox.url}/_sandbox/oauth/refresh-token",
-                               json={"reset_refresh_interval": True}, timeout=10).json()
-        resp = requests.post(f"{sandbox.url}/api/oauth2/token", timeout=10, data={
-            "grant_type": "refresh_token", "refresh_token": minted["refresh_token"],
-            "client_id": sandbox.options["client_id"],
-            "client_secret": sandbox.options["client_secret"]})
-        resp.raise_for_status()
-        self.token = resp.json()["access_token"]
+        self.token = sandbox.access_token()
 
     def get(self, path_or_url: str, params: dict[str, Any] | None = None,
             headers: dict[str, str] | None = None) -> requests.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ NO_ACCESS = 3999999
 
 def start(tmp_path: Path, **options: Any) -> SandboxProcess:
     """Start a small sandbox with ``options`` (on top of :data:`SMALL`)."""
-    if importlib.util.find_spec("tap_exactonline.sandbox.world") is None:
-        pytest.skip("tap_exactonline/sandbox/world.py (S1's World) has not landed yet")
     return SandboxProcess(**{**SMALL, **options}).start(log_dir=tmp_path)
 
 
@@ -38,11 +35,7 @@ def refresh(sb: SandboxProcess, refresh_token: str = REFRESH_TOKEN_SEED) -> requ
 
 def access_token(sb: SandboxProcess) -> str:
     """An access token from a freshly minted refresh token chain (no 570-s wait)."""
-    minted = requests.post(f"{sb.url}/_sandbox/oauth/refresh-token",
-                           json={"reset_refresh_interval": True}, timeout=10).json()
-    resp = refresh(sb, minted["refresh_token"])
-    assert resp.status_code == 200, resp.text
-    return resp.json()["access_token"]
+    return sb.access_token()
 
 
 def advance(sb: SandboxProcess, seconds: float) -> float:

@@ -162,6 +162,21 @@ class SandboxProcess:
         resp.raise_for_status()
         return str(resp.json()["refresh_token"])
 
+    def access_token(self) -> str:
+        """An access token of a newly authorized refresh token (no 570-second wait)."""
+        resp = requests.post(
+            f"{self.url}/api/oauth2/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": self.fresh_refresh_token(),
+                "client_id": self.options["client_id"],
+                "client_secret": self.options["client_secret"],
+            },
+            timeout=30,
+        )
+        resp.raise_for_status()
+        return str(resp.json()["access_token"])
+
     def tap_config(self, *, seed: bool = False, **overrides: Any) -> dict[str, Any]:
         """A tap config that points at this sandbox with its throwaway credentials.
 

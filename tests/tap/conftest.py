@@ -7,12 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.sandbox import SandboxProcess
-from tests.tap.helpers import require_world
 
 
 @pytest.fixture(scope="session")
 def tapbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    require_world()
     proc = SandboxProcess(seed=11, divisions=2, rows=1200, no_limits=True)
     proc.start(log_dir=tmp_path_factory.mktemp("tapbox"))
     yield proc

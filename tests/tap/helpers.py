@@ -3,7 +3,6 @@ its output with the sandbox truth."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -14,19 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from tap_exactonline import odata
 from tap_exactonline.streams import SCHEMAS_DIR, SPECS, STREAM_OF_ENTITY_TYPE
 
 TOKEN_STORE_KEY = "tap-tests-token-store-passphrase"
-
-
-def require_world() -> None:
-    """Skip when the sandbox's data layer (S1's World) is not in the tree yet."""
-    if importlib.util.find_spec("tap_exactonline.sandbox.world") is None:
-        pytest.skip("sandbox World (tap_exactonline/sandbox/world.py) not landed yet")
 
 
 def tap_executable() -> str:

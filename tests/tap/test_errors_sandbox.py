@@ -14,7 +14,6 @@ from tests.tap.helpers import (
     by_key,
     discover,
     expected_records,
-    require_world,
     run_tap,
     tap_config,
     write_json,
@@ -53,7 +52,6 @@ def test_400_is_not_retried_and_reads_as_one_line(tapbox: SandboxProcess, tmp_pa
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory):
-    require_world()
     proc = SandboxProcess(seed=5, divisions=2, rows=1100, minute_seconds=1, minutely_limit=1000)
     proc.start(log_dir=tmp_path_factory.mktemp("limited"))
     yield proc
@@ -97,7 +95,6 @@ def test_api_401_refreshes_once_and_retries_the_call(tmp_path: Path) -> None:
     from tap_exactonline.regions import resolve_base_url
     from tap_exactonline.tokenstore import TokenRecord, open_token_store, seed_hash
 
-    require_world()
     box = SandboxProcess(seed=2, divisions=1, rows=100).start(log_dir=tmp_path)
     try:
         division = requests.get(f"{box.url}/_sandbox/divisions", timeout=30).json()["current"]
