@@ -4,6 +4,7 @@
 #   make test    development dependencies + the whole pytest suite
 #   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
 #   make chaos   long reliability runs (marker reliability, slow)
+#   make dist    wheel and sdist of the distribution into dist/ (hatchling)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 MELTANO_STAMP := .meltano/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench chaos lint venv meltano-install clean
+.PHONY: demo test bench chaos lint venv meltano-install clean dist
 
 venv: $(STAMP)
 
@@ -20,7 +21,8 @@ $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the project with its development dependencies"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e ".[dev,bi]" "meltano==4.4.1"
+	@$(BIN)/python -m pip uninstall --quiet --yes tap-exactonline >/dev/null 2>&1 || true
+	@$(BIN)/python -m pip install --quiet -e ".[dev]" "meltano==4.4.1"
 	@touch $(STAMP)
 
 meltano-install: $(MELTANO_STAMP)
@@ -53,8 +55,15 @@ chaos: $(MELTANO_STAMP)
 	@$(BIN)/python -m pytest -m "reliability or slow" --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	@$(BIN)/ruff check tap_exactonline bi_refresh tests benchmarks scripts
-	@$(BIN)/mypy tap_exactonline bi_refresh
+	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts
+	@$(BIN)/mypy tap_exactonline exactonline_sandbox bi_refresh
+	@$(BIN)/lint-imports
+
+dist: $(STAMP)
+	@rm -rf dist
+	@$(BIN)/python -m build --outdir dist . >dist.log 2>&1 || (cat dist.log; exit 1)
+	@rm -f dist.log
+	@ls -1 dist
 
 clean:
 	rm -rf $(VENV) .meltano output .pytest_cache

@@ -24,7 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_exactonline.streams import CATALOG, SCHEMAS_DIR, TAP_FIELDS, reference_entities  # noqa: E402
+from tap_exactonline.reference import entities as reference_entities  # noqa: E402
+from tap_exactonline.streams import CATALOG, SCHEMAS_DIR, TAP_FIELDS  # noqa: E402
 
 EDM_TYPES: dict[str, dict[str, Any]] = {
     "Edm.Guid": {"type": ["string", "null"], "format": "uuid"},

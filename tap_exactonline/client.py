@@ -1,9 +1,10 @@
-"""Exact Online REST client: the base stream and the HTTP plumbing shared by the tap.
+"""The base stream: what every Exact Online stream shares (sent through ``api.ExactOnlineHTTP``).
 
 ``ExactOnlineStream`` owns what every stream shares: the URL
 ``{base}/api/v1/{division}/{endpoint}``, ``Accept: application/json``, ``$select`` of exactly
 the selected properties, paging by following ``__next`` verbatim, response unwrap, record
-conversion, error mapping, 401 handling and the rate limiter. The three families
+conversion and error mapping; calls go through the run's ``api.ExactOnlineHTTP`` (rate
+limiter, 401 handling). The three families
 (:class:`SyncStream`, :class:`ModifiedStream`, :class:`FullTableStream`) live in
 ``streams.py``.
 
@@ -13,223 +14,34 @@ CONTRACTS §4 (authenticator) and §5 (rate limiter).
 
 from __future__ import annotations
 
-import logging
-import time
 import typing as t
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from http import HTTPStatus
-from urllib.parse import quote
 
 import backoff
 import msgspec
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_exactonline import odata
-from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
+from tap_exactonline.api import (
+    REQUEST_TIMEOUT,
+    ExactOnlineAPIError,
+    api_error_message,
+    odata_query,
+    response_payload,
+)
+from tap_exactonline.ratelimit import DailyLimitReached
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-    from tap_exactonline.auth import ExactOnlineAuthenticator
-    from tap_exactonline.tap import TapExactOnline
-
-#: Longest run of consecutive 429 answers waited out for one request before giving up.
-MAX_CONSECUTIVE_429 = 30
-#: Seconds before an API call times out (then retried with backoff).
-REQUEST_TIMEOUT = 120
-_PAYLOAD = "_exact_payload"
-
-
-class ExactOnlineError(Exception):
-    """A one-line, user-facing error of the tap (str(exc) says what and what to do)."""
-
-
-class ExactOnlineAPIError(FatalAPIError, ExactOnlineError):
-    """Exact answered 4xx: never retried (fact sheet §7, error budget).
-
-    Attributes:
-        status: HTTP status code.
-        division: Division of the request, or None for division-less calls.
-        reason: The ``Reason`` header (403 only, e.g. ``NoDivisionAccess``), or None.
-    """
-
-    def __init__(
-        self, message: str, *, status: int, division: int | None, reason: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.division = division
-        self.reason = reason
-
-
-def api_error_message(what: str, division: int | None, response: requests.Response) -> str:
-    """One line: stream (or lookup), division, status and Exact's ``error.message.value``."""
-    text = None
-    try:
-        text = odata.error_message(odata.decode_json(response.content))
-    except (msgspec.DecodeError, ValueError):
-        text = None
-    if not text:
-        text = response.reason or "no message"
-    where = f"division {division}" if division is not None else "no division"
-    reason = response.headers.get("Reason")
-    extra = f" (Reason: {reason})" if reason else ""
-    return f"{what}: {where}: HTTP {response.status_code}{extra}: {text}"
-
-
-def response_payload(response: requests.Response) -> t.Any:
-    """The decoded JSON of a response, decoded once and cached on the response."""
-    payload = getattr(response, _PAYLOAD, None)
-    if payload is None:
-        payload = odata.decode_json(response.content)
-        setattr(response, _PAYLOAD, payload)
-    return payload
-
-
-def odata_query(params: Mapping[str, t.Any]) -> str:
-    """Encode OData query options the way Exact's own examples write them.
-
-    ``$``, quotes, parentheses, commas, colons and ``=`` stay literal; spaces become ``%20``.
-    """
-    safe = "$'(),:=/"
-    return "&".join(
-        f"{quote(str(k), safe=safe)}={quote(str(v), safe=safe)}"
-        for k, v in params.items()
-        if v is not None
-    )
-
-
-class ExactOnlineHTTP:
-    """HTTP plumbing of one tap run: one authenticator, one rate limiter, one session.
-
-    Args:
-        base_url: Host URL, e.g. ``https://start.exactonline.nl`` (regions.resolve_base_url).
-        authenticator: The run's ``ExactOnlineAuthenticator`` (CONTRACTS §4).
-        limiter: The run's ``RateLimiter`` (CONTRACTS §5).
-        logger: Tap logger.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        authenticator: ExactOnlineAuthenticator,
-        limiter: RateLimiter,
-        logger: logging.Logger,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.authenticator = authenticator
-        self.limiter = limiter
-        self.logger = logger
-        self.session = requests.Session()
-
-    def api_url(self, division: int | str, endpoint: str) -> str:
-        """``{base}/api/v1/{division}/{endpoint}``; division may be ``current``."""
-        return f"{self.base_url}/api/v1/{division}/{endpoint}"
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        division: int | None,
-        *,
-        session: requests.Session | None = None,
-        timeout: float = REQUEST_TIMEOUT,
-    ) -> requests.Response:
-        """Send one API call under the rate limiter; wait out 429s; retry once after a 401.
-
-        A 429 is waited out (``wait_after_429``) and retried without counting as a failed
-        attempt. A 401 calls ``authenticator.handle_unauthorized`` (which re-reads the token
-        store and refreshes if it can) and retries the call once.
-
-        Raises:
-            DailyLimitReached: From the limiter, before the call is made.
-            ReauthorizationRequired: From the authenticator.
-            requests.RequestException: Connection errors and timeouts (retried by the caller).
-        """
-        session = session or self.session
-        reauthorized = False
-        throttled = 0
-        while True:
-            self.limiter.before_request(division)
-            request = self.authenticator(request)
-            response = session.send(request, timeout=timeout)
-            self.limiter.after_response(division, response.status_code, response.headers)
-            if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-                throttled += 1
-                if throttled > MAX_CONSECUTIVE_429:
-                    return response
-                self.logger.info(
-                    "429 Too Many Requests for division %s: waiting for the rate-limit reset",
-                    division,
-                )
-                self.limiter.wait_after_429(division, response.headers)
-                continue
-            if response.status_code == HTTPStatus.UNAUTHORIZED and not reauthorized:
-                reauthorized = True
-                self.authenticator.handle_unauthorized(response.request)
-                continue
-            return response
-
-    def get_rows(
-        self,
-        what: str,
-        url: str,
-        params: Mapping[str, t.Any] | None,
-        division: int | None,
-        *,
-        tries: int = 5,
-    ) -> list[dict[str, t.Any]]:
-        """GET a (small) collection, following ``__next``; for lookups outside the streams.
-
-        5xx answers, connection errors and invalid JSON are retried with exponential backoff.
-
-        Raises:
-            ExactOnlineAPIError: A 4xx answer (one-line message naming ``what``).
-            ExactOnlineError: Still failing after ``tries`` attempts.
-        """
-        rows: list[dict[str, t.Any]] = []
-        next_url: str | None = url + ("?" + odata_query(params) if params else "")
-        while next_url:
-            payload = self._get_payload(what, next_url, division, tries)
-            page, next_url = odata.unwrap(payload)
-            rows.extend(page)
-        return rows
-
-    def _get_payload(self, what: str, url: str, division: int | None, tries: int) -> t.Any:
-        last = ""
-        for attempt in range(tries):
-            if attempt:
-                time.sleep(min(2**attempt, 30))
-            request = requests.Request(
-                "GET", url, headers={"Accept": "application/json"}
-            ).prepare()
-            try:
-                response = self.send(request, division)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{type(exc).__name__}"
-                continue
-            if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR or (
-                response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-            ):
-                last = f"HTTP {response.status_code}"
-                continue
-            if response.status_code >= HTTPStatus.BAD_REQUEST:
-                raise ExactOnlineAPIError(
-                    api_error_message(what, division, response),
-                    status=response.status_code,
-                    division=division,
-                    reason=response.headers.get("Reason"),
-                )
-            try:
-                return response_payload(response)
-            except msgspec.DecodeError:
-                last = "invalid JSON body"
-        raise ExactOnlineError(f"{what}: division {division}: gave up after {tries} tries ({last})")
+    from tap_exactonline.run import Run
 
 
 class ExactNextPaginator(BaseHATEOASPaginator):
@@ -260,19 +72,17 @@ class ExactOnlineStream(RESTStream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted here
     _LOG_REQUEST_METRICS = False
 
-    tap: TapExactOnline
-
-    def __init__(self, tap: t.Any, *args: t.Any, **kwargs: t.Any) -> None:
-        """Build the stream; ``tap`` is the running ``TapExactOnline``."""
+    def __init__(self, tap: t.Any, *args: t.Any, run: Run, **kwargs: t.Any) -> None:
+        """Build the stream of ``tap``; ``run`` is what the run's streams share (``run.Run``)."""
         super().__init__(tap, *args, **kwargs)
-        self.tap = tap
+        self.run = run
         self._plan_cache: tuple[tuple[str, t.Any], ...] | None = None
 
     # -- URL, headers, query ------------------------------------------------------------------
     @property
     def url_base(self) -> str:
         """``{base}/api/v1``."""
-        return f"{self.tap.base_url}/api/v1"
+        return f"{self.run.base_url}/api/v1"
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -319,8 +129,8 @@ class ExactOnlineStream(RESTStream):
         """The division a partition reads; unpartitioned: the first division not stopped."""
         if context and "Division" in context:
             return int(context["Division"])
-        divisions = self.tap.divisions
-        return next((d for d in divisions if not self.tap.division_stopped(d)), divisions[0])
+        divisions = self.run.divisions
+        return next((d for d in divisions if not self.run.division_stopped(d)), divisions[0])
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """OData query options of the first page (families add ``$filter``)."""
@@ -349,7 +159,7 @@ class ExactOnlineStream(RESTStream):
         """Send under the rate limiter with 429/401 handling, then validate (SDK backoff)."""
         division = self.division_of(context)
         self._request_division = division
-        response = self.tap.http.send(
+        response = self.run.http.send(
             prepared_request, division, session=self.requests_session, timeout=self.timeout
         )
         self.validate_response(response)
@@ -422,7 +232,7 @@ class ExactOnlineStream(RESTStream):
         """Read one division; a daily limit or a 4xx stops this partition, not the run."""
         division = self.division_of(context)
         self._current_division = division
-        if self.tap.division_stopped(division):
+        if self.run.division_stopped(division):
             self.logger.info("%s: division %s skipped (stopped earlier)", self.name, division)
             return
         try:
@@ -430,7 +240,7 @@ class ExactOnlineStream(RESTStream):
             yield from self.request_records(context)
         except DailyLimitReached as exc:
             self.abandon_partition(context)
-            self.tap.stop_division(
+            self.run.stop_division(
                 division,
                 f"daily API limit of division {division} reached (reserve "
                 f"{self.config.get('daily_call_reserve', 0)}); it resets at "
@@ -438,16 +248,15 @@ class ExactOnlineStream(RESTStream):
             )
         except ExactOnlineAPIError as exc:
             self.abandon_partition(context)
-            self.tap.record_failure(str(exc))
+            self.run.record_failure(str(exc))
             if exc.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
-                self.tap.stop_division(division, None)
+                self.run.stop_division(division, None)
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """Finalize STATE (SDK); after the run's last selected stream, report 4xx failures."""
+        """Finalize STATE (SDK), then tell the run this stream has finished (4xx report)."""
         super().finalize_state_progress_markers(state)
-        selected = [s for s in self.tap.streams.values() if s.selected]
-        if state is None and selected and selected[-1] is self:
-            self.tap.raise_failures()
+        if state is None:
+            self.run.stream_finished(self.name)
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Hook run before the first request of a partition (may call the API)."""
@@ -471,7 +280,7 @@ class ExactOnlineStream(RESTStream):
         """
         if not self.partitioned:
             return None
-        return [{"Division": d} for d in self.tap.divisions]
+        return [{"Division": d} for d in self.run.divisions]
 
 
 class _NoAuth(requests.auth.AuthBase):

@@ -14,17 +14,16 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
 
 from __future__ import annotations
 
-import json
 import typing as t
 from dataclasses import dataclass
-from functools import cache, cached_property
-from importlib import resources
+from functools import cached_property
 from pathlib import Path
 
 from singer_sdk import SchemaDirectory, StreamSchema
 
-from tap_exactonline import odata, schemas
-from tap_exactonline.client import ExactOnlineStream, response_payload
+from tap_exactonline import odata, reference, schemas
+from tap_exactonline.api import response_payload
+from tap_exactonline.client import ExactOnlineStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -157,13 +156,6 @@ TAP_FIELDS: dict[str, dict[str, t.Any]] = {
 }
 
 
-@cache
-def reference_entities() -> dict[str, t.Any]:
-    """``reference/exact_entities.json`` (field lists and Edm types), loaded once."""
-    text = resources.files("tap_exactonline").joinpath("reference/exact_entities.json")
-    return json.loads(text.read_text(encoding="utf-8"))
-
-
 class CatalogStream(ExactOnlineStream):
     """A stream declared by a :class:`StreamSpec` row."""
 
@@ -173,7 +165,7 @@ class CatalogStream(ExactOnlineStream):
     def extra_fields(self) -> frozenset[str]:  # type: ignore[override]
         """Fields the tap adds that Exact's endpoint lacks (``Division`` of Currencies, ...)."""
         extra = {name for name in TAP_FIELDS if name in self.schema["properties"]}
-        if "Division" not in reference_entities()[self.spec.reference]["fields"]:
+        if "Division" not in reference.entities()[self.spec.reference]["fields"]:
             extra.add("Division")
         return frozenset(extra)
 
@@ -201,7 +193,7 @@ class SyncStream(CatalogStream):
             if state.get("replication_key") == self.replication_key
             else None
         )
-        moves = self.tap.division_move_dates(division)
+        moves = self.run.division_move_dates(division)
         move_date = moves.get(division)
         seen = state.get("division_move_date")
         if division in moves and "division_move_date" in state and move_date != seen:
@@ -223,7 +215,7 @@ class SyncStream(CatalogStream):
             return int(bookmark)
         start_date = self.config.get("start_date")
         if start_date and self.spec.sync_timestamp_endpoint:
-            return self.tap.sync_timestamp(division, self.spec.sync_timestamp_endpoint, start_date)
+            return self.run.sync_timestamp(division, self.spec.sync_timestamp_endpoint, start_date)
         return 1
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:

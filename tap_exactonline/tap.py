@@ -1,7 +1,7 @@
 """TapExactOnline: settings, the stream list and the divisions a run reads.
 
-One run builds ONE authenticator (``tap_exactonline.auth``) and ONE rate limiter
-(``tap_exactonline.ratelimit``), shared by every stream and division (CONTRACTS §4, §5).
+One run builds ONE :class:`~tap_exactonline.run.Run` (one authenticator, one rate limiter, the
+divisions, the outcome), given to every stream and shared by every division (CONTRACTS §4, §5).
 """
 
 from __future__ import annotations
@@ -19,15 +19,10 @@ from singer_sdk.mapper import PluginMapper
 from singer_sdk.singerlib import Catalog
 from typing_extensions import override
 
-from tap_exactonline import odata
-from tap_exactonline.auth import (
-    ExactOnlineAuthenticator,
-    ReauthorizationRequired,
-    TokenEndpointError,
-)
-from tap_exactonline.client import ExactOnlineError, ExactOnlineHTTP
-from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
-from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, resolve_base_url
+from tap_exactonline.api import ExactOnlineError
+from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
+from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError
+from tap_exactonline.run import Run
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.tokenstore import TokenStoreError
 
@@ -162,142 +157,27 @@ class TapExactOnline(Tap):
         self.mapper.register_raw_streams_from_catalog(self.catalog)
 
     def discover_streams(self) -> list[Stream]:
-        """One stream per row of the catalog (streams.CATALOG)."""
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        """One stream per row of the catalog (streams.CATALOG), each given the run."""
+        return [stream_type(tap=self, run=self.run) for stream_type in STREAM_TYPES]
 
-    # -- run-wide HTTP ------------------------------------------------------------------------
+    # -- the run ------------------------------------------------------------------------------
     @cached_property
+    def run(self) -> Run:
+        """What this run's streams share: HTTP, divisions, outcome (``run.Run``)."""
+        return Run(self.config, self.logger, selected_streams=self._selected_stream_names)
+
+    def _selected_stream_names(self) -> list[str]:
+        return [name for name, stream in self.streams.items() if stream.selected]
+
+    @property
     def base_url(self) -> str:
         """Host URL for API and OAuth (``base_url`` wins over ``region``)."""
-        return resolve_base_url(self.config)
+        return self.run.base_url
 
-    @cached_property
-    def http(self) -> ExactOnlineHTTP:
-        """The run's HTTP plumbing with its single authenticator and rate limiter."""
-        authenticator = ExactOnlineAuthenticator.from_settings(self.config, logger=self.logger)
-        limiter = RateLimiter(
-            daily_call_reserve=int(self.config.get("daily_call_reserve") or 0), logger=self.logger
-        )
-        return ExactOnlineHTTP(self.base_url, authenticator, limiter, self.logger)
-
-    # -- divisions ----------------------------------------------------------------------------
-    @cached_property
+    @property
     def divisions(self) -> list[int]:
-        """Divisions of this run: ``divisions``, else all accessible, else CurrentDivision."""
-        configured = [int(d) for d in self.config.get("divisions") or []]
-        if self.config.get("all_divisions"):
-            try:
-                rows = self._division_rows(configured[0] if configured else None)
-            except DailyLimitReached as exc:
-                # The division that lists the others has no calls left today: read only what
-                # the config names (possibly nothing) and say so once.
-                fallback = [d for d in configured if d != exc.division]
-                self.stop_division(
-                    exc.division,
-                    f"daily API limit of division {exc.division} reached while listing "
-                    f"divisions (all_divisions); it resets at {exc.resets_at.isoformat()}: "
-                    f"this run reads {fallback or 'no division'}",
-                )
-                return fallback or [exc.division]
-            return sorted(int(row["Code"]) for row in rows)
-        if configured:
-            return configured
-        return [self.current_division]
-
-    @cached_property
-    def current_division(self) -> int:
-        """CurrentDivision of ``/api/v1/current/Me`` (no daily-limit cost, fact sheet §3)."""
-        rows = self.http.get_rows(
-            "current/Me",
-            self.http.api_url("current", "Me"),
-            {"$select": "CurrentDivision"},
-            None,
-        )
-        if not rows or rows[0].get("CurrentDivision") is None:
-            raise ExactOnlineError(
-                "current/Me returned no CurrentDivision: set `divisions` in the config"
-            )
-        return int(rows[0]["CurrentDivision"])
-
-    def _division_rows(self, via: int | None) -> list[dict[str, t.Any]]:
-        cache = self.__dict__.setdefault("_division_rows_cache", {})
-        if "rows" not in cache:
-            division = via if via is not None else self.current_division
-            cache["rows"] = self.http.get_rows(
-                "system/Divisions",
-                self.http.api_url(division, "system/Divisions"),
-                {"$select": "Code,DivisionMoveDate"},
-                division,
-            )
-        return cache["rows"]
-
-    def division_move_dates(self, via: int) -> dict[int, str | None]:
-        """``DivisionMoveDate`` per accessible division, UTC ISO-8601 or None (never moved).
-
-        One ``system/Divisions`` call per run (``$select=Code,DivisionMoveDate``), made
-        through division ``via`` (any accessible division lists them all).
-        """
-        rows = self._division_rows(via)
-        moves: dict[int, str | None] = {}
-        for row in rows:
-            if row.get("Code") is not None:
-                value = row.get("DivisionMoveDate")
-                moves[int(row["Code"])] = odata.moment_to_utc(value) if value else None
-        return moves
-
-    def sync_timestamp(self, division: int, endpoint: str, start_date: str) -> int:
-        """Timestamp to start a sync endpoint at ``start_date`` (read/sync/Sync/SyncTimestamp).
-
-        Returns 1 when Exact gives no value.
-        """
-        rows = self.http.get_rows(
-            f"SyncTimestamp {endpoint}",
-            self.http.api_url(division, "read/sync/Sync/SyncTimestamp"),
-            {
-                "modified": odata.amsterdam_filter_datetime(start_date),
-                "endPoint": f"'{endpoint}'",
-            },
-            division,
-        )
-        value = rows[0].get("TimeStampAsBigInt") if rows else None
-        return int(value) if value else 1
-
-    # -- stopping divisions, failures ---------------------------------------------------------
-    @cached_property
-    def _stopped(self) -> set[int]:
-        return set()
-
-    @cached_property
-    def failures(self) -> list[str]:
-        """One-line messages of the (stream, division) pairs that stopped on a 4xx."""
-        return []
-
-    def division_stopped(self, division: int) -> bool:
-        """Whether the run stopped reading ``division`` (daily limit or no access)."""
-        return division in self._stopped
-
-    def stop_division(self, division: int, warning: str | None) -> None:
-        """Skip the division's remaining streams; log ``warning`` once if given."""
-        if division not in self._stopped and warning:
-            self.logger.warning(warning)
-        self._stopped.add(division)
-
-    def record_failure(self, message: str) -> None:
-        """Log a 4xx one-line message; the run exits non-zero at its end."""
-        self.logger.error(message)
-        self.failures.append(message)
-
-    def raise_failures(self) -> None:
-        """End the run with one line when a (stream, division) stopped on a 4xx.
-
-        Called after the last selected stream finished and wrote its STATE.
-
-        Raises:
-            ExactOnlineError: One line naming the first failure (and how many more).
-        """
-        if self.failures:
-            more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-            raise ExactOnlineError(self.failures[0] + more)
+        """Divisions this run reads (see ``Run.divisions``)."""
+        return self.run.divisions
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:

@@ -1,4 +1,4 @@
-"""The ``exactonline`` admin command: auth, check, sandbox, webhooks.
+"""The ``exactonline`` admin command: auth, check, and the sub-commands other packages add.
 
 Usage::
 
@@ -16,6 +16,8 @@ behaviour of its own.
 """
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 import click
 
@@ -36,14 +38,20 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = CliContext(config_path=config_path)
 
 
-def _attach_subcommands() -> None:
-    """Import each sub-command module and add its click command to :func:`main`."""
-    from tap_exactonline.cli import auth, check, sandbox, webhooks
+#: Entry-point group of sub-commands that other packages add (``exactonline sandbox`` comes
+#: from ``exactonline_sandbox.cli``); the tap itself imports none of them.
+COMMAND_GROUP = "exactonline.commands"
 
-    for module in (auth, check, sandbox, webhooks):
-        command = getattr(module, "command", None)
-        if command is not None:
-            main.add_command(command)
+
+def _attach_subcommands() -> None:
+    """Add the tap's own sub-commands, then those registered under :data:`COMMAND_GROUP`."""
+    from tap_exactonline.cli import auth, check
+
+    for module in (auth, check):
+        main.add_command(module.command)
+    for entry_point in entry_points(group=COMMAND_GROUP):
+        if entry_point.name not in main.commands:
+            main.add_command(entry_point.load(), name=entry_point.name)
 
 
 _attach_subcommands()

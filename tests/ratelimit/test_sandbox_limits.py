@@ -25,7 +25,7 @@ from tests.ratelimit.helpers import (
 )
 from tests.support.sandbox import SandboxProcess
 
-pytest.importorskip("tap_exactonline.sandbox.world",
+pytest.importorskip("exactonline_sandbox.world",
                     reason="the sandbox World (helper S1) is not in the tree yet")
 
 MINUTELY_LIMIT = 4

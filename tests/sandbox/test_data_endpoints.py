@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tap_exactonline.sandbox import catalog
+from exactonline_sandbox import catalog
 from tests.sandbox.data_support import DIV, Client, own_sandbox
 
 LITERALS = {

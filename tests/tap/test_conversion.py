@@ -219,7 +219,7 @@ def test_every_stream_has_a_schema_with_its_keys() -> None:
 
 def test_first_page_urls_stay_under_exacts_6000_characters() -> None:
     """Fact sheet §4: URL <= 6000 characters; $select lists every field of wide entities."""
-    from tap_exactonline.client import odata_query
+    from tap_exactonline.api import odata_query
     from tap_exactonline.tap import TapExactOnline
 
     tap = TapExactOnline(

@@ -15,11 +15,10 @@ import sys
 
 import click
 
-from tap_exactonline.sandbox.app import (
+from exactonline_sandbox.options import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_WEBHOOK_SECRET,
-    Sandbox,
     SandboxOptions,
 )
 
@@ -112,8 +111,15 @@ def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level:
     Exact Online; the control API is under /_sandbox/ (stats, faults, clock, truth, mutate).
     See docs/sandbox.md.
     """
-    import uvicorn
+    try:
+        import uvicorn
 
+        from exactonline_sandbox.app import Sandbox
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the sandbox needs its extra ({exc.name} is missing): "
+            "pip install 'tap-exactonline-finance[sandbox]'"
+        ) from None
     try:
         sandbox = Sandbox(SandboxOptions(db_path=db_path, limits_enabled=not no_limits,
                                          **options))  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from typing import Any
 
-from tap_exactonline.sandbox._asgi import ASGIApp, Message, Receive, Scope, Send
+from exactonline_sandbox._asgi import ASGIApp, Message, Receive, Scope, Send
 
 COUNTERS = (
     "token_grants",

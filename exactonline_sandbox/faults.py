@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tap_exactonline.sandbox._asgi import (
+from exactonline_sandbox._asgi import (
     HTML_CONTENT_TYPE,
     ASGIApp,
     Message,
@@ -42,7 +42,7 @@ from tap_exactonline.sandbox._asgi import (
     odata_error,
     send_response,
 )
-from tap_exactonline.sandbox.stats import SandboxStats
+from exactonline_sandbox.stats import SandboxStats
 
 KINDS = ("status", "reset", "truncate", "stall", "429")
 SERVER_ERROR_MESSAGE = (

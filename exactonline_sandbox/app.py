@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -33,43 +32,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tap_exactonline.sandbox._asgi import ASGIApp, Receive, Scope, Send
-from tap_exactonline.sandbox.clock import SandboxClock
-from tap_exactonline.sandbox.faults import Fault, FaultMiddleware, FaultQueue, FaultSpecError
-from tap_exactonline.sandbox.oauth import AccessTokenMiddleware, OAuthOptions, OAuthServer
-from tap_exactonline.sandbox.ratelimit import RateLimitMiddleware, RateLimitOptions, RateLimits
-from tap_exactonline.sandbox.stats import SandboxStats, StatsMiddleware
-from tap_exactonline.sandbox.webhooks import WebhookHub
+from exactonline_sandbox._asgi import ASGIApp, Receive, Scope, Send
+from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.faults import Fault, FaultMiddleware, FaultQueue, FaultSpecError
+from exactonline_sandbox.oauth import AccessTokenMiddleware, OAuthOptions, OAuthServer
+from exactonline_sandbox.options import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_WEBHOOK_SECRET,
+    SandboxOptions,
+)
+from exactonline_sandbox.ratelimit import RateLimitMiddleware, RateLimitOptions, RateLimits
+from exactonline_sandbox.stats import SandboxStats, StatsMiddleware
+from exactonline_sandbox.webhooks import WebhookHub
 
-DEFAULT_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
-DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - documented sandbox default
-DEFAULT_WEBHOOK_SECRET = "sandbox-webhook-secret"  # noqa: S105 - documented sandbox default
-
-
-@dataclass(frozen=True)
-class SandboxOptions:
-    """Every option of ``exactonline sandbox serve`` except host and port."""
-
-    seed: int = 1
-    divisions: int = 2
-    rows: int = 10000
-    db_path: str | None = None
-    minute_seconds: float = 60.0
-    minutely_limit: int = 60
-    daily_limit: int = 5000
-    limits_enabled: bool = True
-    access_token_seconds: float = 600.0
-    refresh_token_days: float = 30.0
-    token_calls_per_day: int = 200
-    code_seconds: float = 180.0
-    client_id: str = DEFAULT_CLIENT_ID
-    client_secret: str = DEFAULT_CLIENT_SECRET
-    refresh_token: str | None = None
-    webhook_secret: str = DEFAULT_WEBHOOK_SECRET
-    webhook_retries: int = 3
-    webhook_retry_delay: float = 0.5
-    webhook_validation: bool = False
-
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_WEBHOOK_SECRET",
+    "Sandbox",
+    "SandboxOptions",
+]
 
 class WorldLike(Protocol):
     """What the sandbox needs of S1's ``World`` (CONTRACTS §3)."""
@@ -93,7 +76,7 @@ WorldFactory = Callable[[SandboxOptions, SandboxClock, Callable[[Any], None]], W
 def default_world(options: SandboxOptions, clock: SandboxClock,
                   on_change: Callable[[Any], None]) -> WorldLike:
     """Build S1's World with the data options."""
-    from tap_exactonline.sandbox.world import World, WorldOptions
+    from exactonline_sandbox.world import World, WorldOptions
 
     world_options = WorldOptions(seed=options.seed, divisions=options.divisions,
                                  rows=options.rows, db_path=options.db_path)

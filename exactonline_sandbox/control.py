@@ -18,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tap_exactonline.sandbox import catalog
-from tap_exactonline.sandbox.api import base_url
-from tap_exactonline.sandbox.mutate import MutationError, Mutator
+from exactonline_sandbox import catalog
+from exactonline_sandbox.api import base_url
+from exactonline_sandbox.mutate import MutationError, Mutator
 
 if TYPE_CHECKING:
-    from tap_exactonline.sandbox.world import World
+    from exactonline_sandbox.dataset import Dataset
 
 
 def _json(payload: object, status: int = 200) -> Response:
@@ -31,9 +31,9 @@ def _json(payload: object, status: int = 200) -> Response:
 
 
 class Control:
-    """``/_sandbox/`` routes bound to one :class:`World`."""
+    """``/_sandbox/`` routes bound to one :class:`~.dataset.Dataset`."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: Dataset) -> None:
         self.world = world
         self.mutator = Mutator(world)
 

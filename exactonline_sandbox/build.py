@@ -16,8 +16,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from tap_exactonline.sandbox import fastrows, generator, ledger, schema
-from tap_exactonline.sandbox.odata import date_ms, wall_ms
+from exactonline_sandbox import fastrows, generator, ledger, schema
+from exactonline_sandbox.odata import date_ms, wall_ms
 
 LEDGER_TABLES = ("entry", "tl", "invoice", "sinv", "cashflow")
 PART_ROWS = 50_000

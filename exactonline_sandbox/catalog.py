@@ -13,27 +13,20 @@ The field list of every endpoint is its entry in ``tap_exactonline/reference/exa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-from tap_exactonline.sandbox import views as v
+from exactonline_sandbox import views as v
+from tap_exactonline.reference import entities, sync_bulk_endpoints
 
 
-@cache
 def reference() -> dict[str, dict]:
-    """``exact_entities.json`` (field lists with Edm types)."""
-    text = resources.files("tap_exactonline.reference").joinpath("exact_entities.json").read_text()
-    return json.loads(text)
+    """``exact_entities.json`` (field lists with Edm types), from the tap's reference data."""
+    return entities()
 
 
-@cache
 def sync_bulk_flags() -> dict[str, dict]:
     """``exact_sync_bulk_endpoints.json`` (select_star_rejected_per_docs, EntityType codes)."""
-    text = resources.files("tap_exactonline.reference").joinpath(
-        "exact_sync_bulk_endpoints.json").read_text()
-    return json.loads(text)
+    return sync_bulk_endpoints()
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,10 +18,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tap_exactonline.sandbox import build, fastrows, schema
-from tap_exactonline.sandbox.catalog import Endpoint
-from tap_exactonline.sandbox.odata import Comparison, Logical
-from tap_exactonline.sandbox.render import aliases, filter_sql, row_sql
+from exactonline_sandbox import build, fastrows, schema
+from exactonline_sandbox.catalog import Endpoint
+from exactonline_sandbox.odata import Comparison, Logical
+from exactonline_sandbox.render import aliases, filter_sql, row_sql
 
 SCHEMA_VERSION = "3"  # bump when the generated data or schema changes
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")

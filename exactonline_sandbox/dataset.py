@@ -1,12 +1,9 @@
-"""The sandbox's data half: divisions, generated accounting data, the entity API, control routes.
-
-S2's app composes this with OAuth, rate limits, faults and webhooks (CONTRACTS §3)::
-
-    world = World(WorldOptions(seed=7, divisions=2, rows=2000), clock, on_change=webhooks.send)
-    routes = [*s2_routes, *world.routes()]
+"""The sandbox's data: divisions, their generated accounting data, the user, change events.
 
 Divisions: ``divisions`` accessible ones with codes ``3100001 + i*17`` (the first is the
 CurrentDivision of ``/api/v1/current/Me``) plus ``3999999``, which exists but is refused (403).
+The request handlers (:mod:`.api`, :mod:`.control`, :mod:`.mutate`) are given a
+:class:`Dataset`; :mod:`.world` composes it with them.
 """
 
 from __future__ import annotations
@@ -17,14 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from starlette.routing import BaseRoute
-
-from tap_exactonline.sandbox.api import Api
-from tap_exactonline.sandbox.clock import SandboxClock
-from tap_exactonline.sandbox.control import Control
-from tap_exactonline.sandbox.generator import Ids
-from tap_exactonline.sandbox.odata import AMSTERDAM
-from tap_exactonline.sandbox.store import Store
+from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.generator import Ids
+from exactonline_sandbox.odata import AMSTERDAM
+from exactonline_sandbox.store import Store
 
 INACCESSIBLE_DIVISION = 3999999
 
@@ -50,8 +43,8 @@ class WorldOptions:
     db_path: str | None = None
 
 
-class World:
-    """Generated data plus the routes serving it.
+class Dataset:
+    """The generated data of the divisions, their user and the change hook (no routes).
 
     Raises:
         ValueError: ``divisions`` < 1 or ``rows`` < 1.
@@ -79,12 +72,6 @@ class World:
                            rows=options.rows, current=self.current_division, user=self.user_id,
                            username=f"{self.user_first} {self.user_last}",
                            db_path=options.db_path)
-        self.api = Api(self)
-        self.control = Control(self)
-
-    def routes(self) -> list[BaseRoute]:
-        """``/api/v1/current/Me``, ``/api/v1/{division}/…`` and ``/_sandbox/`` data routes."""
-        return [*self.control.routes(), *self.api.routes()]
 
     def close(self) -> None:
         """Release the database (a temporary one is deleted)."""

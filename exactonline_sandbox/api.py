@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tap_exactonline.sandbox import catalog
-from tap_exactonline.sandbox.generator import sync_timestamp_for
-from tap_exactonline.sandbox.odata import (
+from exactonline_sandbox import catalog
+from exactonline_sandbox.generator import sync_timestamp_for
+from exactonline_sandbox.odata import (
     SYNTAX_ERROR,
     Comparison,
     Literal,
@@ -35,10 +35,10 @@ from tap_exactonline.sandbox.odata import (
     utc_ms_from_wall,
     wall_ms,
 )
-from tap_exactonline.sandbox.render import is_navigation
+from exactonline_sandbox.render import is_navigation
 
 if TYPE_CHECKING:
-    from tap_exactonline.sandbox.world import World
+    from exactonline_sandbox.dataset import Dataset
 
 JSON_TYPE = "application/json; charset=utf-8"
 ATOM_EMPTY = (b'<?xml version="1.0" encoding="utf-8"?><feed xml:base="{base}/api/v1/" '
@@ -161,9 +161,9 @@ def key_value(ep: catalog.Endpoint, literal: str) -> object:
 
 
 class Api:
-    """Request handlers bound to one :class:`World`."""
+    """Request handlers bound to one :class:`~.dataset.Dataset`."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: Dataset) -> None:
         self.world = world
 
     def routes(self) -> list[Route]:

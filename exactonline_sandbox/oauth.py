@@ -67,7 +67,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from tap_exactonline.sandbox._asgi import (
+from exactonline_sandbox._asgi import (
     HTML_CONTENT_TYPE,
     ASGIApp,
     Receive,
@@ -75,8 +75,8 @@ from tap_exactonline.sandbox._asgi import (
     Send,
     send_response,
 )
-from tap_exactonline.sandbox.clock import SandboxClock
-from tap_exactonline.sandbox.stats import SandboxStats
+from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.stats import SandboxStats
 
 #: Fraction of the access-token lifetime before which a refresh is "too early" (570/600).
 TOO_EARLY_FRACTION = 0.95

@@ -1,6 +1,6 @@
 """Journal entries, transaction lines, sales invoices, receivables and payments of a division.
 
-Continues :class:`~tap_exactonline.sandbox.generator.DivisionGenerator` (same seed stream).
+Continues :class:`~exactonline_sandbox.generator.DivisionGenerator` (same seed stream).
 Entry kinds and their lines (LineNumber 0 first; AmountDC positive = debit):
 
 * sales (Type 20, journal 70): 0 = receivable on GL 1300 (+gross, customer); 1..n = revenue
@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from tap_exactonline.sandbox.generator import (
+from exactonline_sandbox.generator import (
     DAY,
     EXPENSE_GL,
     T_END,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from tap_exactonline.sandbox._asgi import (
+from exactonline_sandbox._asgi import (
     ASGIApp,
     Message,
     Receive,
@@ -34,8 +34,8 @@ from tap_exactonline.sandbox._asgi import (
     odata_error,
     send_response,
 )
-from tap_exactonline.sandbox.clock import SandboxClock
-from tap_exactonline.sandbox.stats import SandboxStats
+from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.stats import SandboxStats
 
 DAY_SECONDS = 86400.0
 UNLIMITED = 1_000_000_000
@@ -133,7 +133,7 @@ class RateLimits:
 class RateLimitMiddleware:
     """ASGI middleware: applies :class:`RateLimits` to division-scoped REST paths.
 
-    Must run inside :class:`~tap_exactonline.sandbox.oauth.AccessTokenMiddleware`, which puts
+    Must run inside :class:`~exactonline_sandbox.oauth.AccessTokenMiddleware`, which puts
     the app's client id in ``scope["sandbox.client_id"]``.
     """
 

@@ -17,8 +17,8 @@ from functools import lru_cache
 
 import orjson
 
-from tap_exactonline.sandbox.catalog import Endpoint
-from tap_exactonline.sandbox.odata import (
+from exactonline_sandbox.catalog import Endpoint
+from exactonline_sandbox.odata import (
     COMPARISONS,
     Call,
     Comparison,

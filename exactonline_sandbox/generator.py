@@ -29,11 +29,11 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tap_exactonline.sandbox import schema
-from tap_exactonline.sandbox.odata import date_ms, wall_ms
+from exactonline_sandbox import schema
+from exactonline_sandbox.odata import date_ms, wall_ms
 
 if TYPE_CHECKING:
-    from tap_exactonline.sandbox.fastrows import Snippets
+    from exactonline_sandbox.fastrows import Snippets
 
 DAY = 86_400_000
 T_SETUP = int(datetime(2023, 12, 1, tzinfo=timezone.utc).timestamp() * 1000)

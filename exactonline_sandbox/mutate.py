@@ -19,19 +19,19 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from tap_exactonline.sandbox import catalog
-from tap_exactonline.sandbox.fastrows import (
+from exactonline_sandbox import catalog
+from exactonline_sandbox.fastrows import (
     DIMENSIONS,
     Snippets,
     refresh_entry_js,
     refresh_snippets,
 )
-from tap_exactonline.sandbox.generator import DivisionGenerator, Ids
-from tap_exactonline.sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
-from tap_exactonline.sandbox.odata import parse_date_value, wall_ms
+from exactonline_sandbox.generator import DivisionGenerator, Ids
+from exactonline_sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
+from exactonline_sandbox.odata import parse_date_value, wall_ms
 
 if TYPE_CHECKING:
-    from tap_exactonline.sandbox.world import World
+    from exactonline_sandbox.dataset import Dataset
 
 
 class MutationError(Exception):
@@ -89,7 +89,7 @@ PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID
 class Mutator:
     """Applies mutation requests to a World's store (under the store lock)."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: Dataset) -> None:
         self.world = world
         self.store = world.store
         self.conn = world.store.conn
@@ -202,7 +202,7 @@ class Mutator:
 
     def columns_for(self, table: str, stream: str, fields: dict) -> dict[str, Any]:
         """Stored columns for ``fields`` (Exact names), values converted to storage form."""
-        from tap_exactonline.sandbox.schema import columns
+        from exactonline_sandbox.schema import columns
 
         cols = set(columns(table)) - PROTECTED
         ep = catalog.BY_STREAM.get(stream)
@@ -235,7 +235,7 @@ class Mutator:
 
     def event(self, division: int, topic: str, action: str, key: str, path: str) -> Any:
         """A ChangeEvent for one entity."""
-        from tap_exactonline.sandbox.world import ChangeEvent
+        from exactonline_sandbox.dataset import ChangeEvent
 
         literal = f"'{key}'" if path == "general/Currencies" else f"guid'{key}'"
         return ChangeEvent(division=division, topic=topic, action=action.capitalize(),
@@ -573,7 +573,7 @@ class Mutator:
         *lower* (from 1,000,000 up, order kept), so a client that only follows ``Timestamp gt
         <bookmark>`` sees nothing new and must resync because of the DivisionMoveDate.
         """
-        from tap_exactonline.sandbox.schema import SYNC_TABLES
+        from exactonline_sandbox.schema import SYNC_TABLES
 
         low = min((self.conn.execute(f"SELECT min(Timestamp) FROM {t} WHERE division = ?",  # noqa: S608
                                      (division,)).fetchone()[0] or 2**62)

@@ -13,7 +13,7 @@ Endpoints (behind the access-token check and the rate limits, like any division 
 * ``DELETE .../WebhookSubscriptions(guid'ID')`` -> 204 (404 when unknown). PUT is refused
   (405): Exact does not let you update a subscription.
 
-For each :class:`~tap_exactonline.sandbox.world.ChangeEvent` the hub POSTs to every
+For each :class:`~exactonline_sandbox.dataset.ChangeEvent` the hub POSTs to every
 subscription of that division and topic the body (bytes exactly as below, key order fixed)::
 
     {"Content":{"Topic":"Accounts","ClientId":"<app client id>","Division":3100001,
@@ -50,12 +50,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tap_exactonline.sandbox._asgi import odata_error
-from tap_exactonline.sandbox.clock import SandboxClock
-from tap_exactonline.sandbox.stats import SandboxStats
+from exactonline_sandbox._asgi import odata_error
+from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.stats import SandboxStats
 
 if TYPE_CHECKING:
-    from tap_exactonline.sandbox.world import ChangeEvent
+    from exactonline_sandbox.dataset import ChangeEvent
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 ENTITY_TYPE = "Exact.Web.Api.Models.Webhooks.WebhookSubscription"

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import orjson
 
-from tap_exactonline.sandbox.catalog import Endpoint
-from tap_exactonline.sandbox.render import balanced, constant_json, key_literal_sql, sql_literal
+from exactonline_sandbox.catalog import Endpoint
+from exactonline_sandbox.render import balanced, constant_json, key_literal_sql, sql_literal
 
 SYNC_TL = "sync/Financial/TransactionLines"
 
