@@ -144,7 +144,7 @@ def select_fields(ep: catalog.Endpoint, select: list[str] | None,
 def key_value(ep: catalog.Endpoint, literal: str) -> object:
     """Parse a key literal of a by-key path segment (``guid'…'``, ``123``, ``'EUR'``, ``5L``)."""
     text = unquote(literal).strip()
-    if ep.family == "sync":
+    if ep.family == "sync" or ep.key_kind == "int64":
         match = re.fullmatch(r"(\d+)L?", text)
     elif ep.key_kind == "guid":
         match = re.fullmatch(r"guid'([0-9a-fA-F-]{36})'", text)
@@ -155,7 +155,7 @@ def key_value(ep: catalog.Endpoint, literal: str) -> object:
     if not match:
         raise ODataError(400, SYNTAX_ERROR)
     value = match.group(1)
-    if ep.family == "sync" or ep.key_kind == "int":
+    if ep.family == "sync" or ep.key_kind in ("int", "int64"):
         return int(value)
     return value.lower() if ep.key_kind == "guid" else value.replace("''", "'")
 
@@ -252,7 +252,7 @@ class Api:
             if name not in ep.fields or is_navigation(ep.fields[name]):
                 raise ODataError(400, f"No property '{name}' exists in type '{ep.type_name}'.")
         if opts.skiptoken is not None:
-            want_int = ep.family == "sync" or ep.key_kind == "int"
+            want_int = ep.family == "sync" or ep.key_kind in ("int", "int64")
             if want_int != isinstance(opts.skiptoken, int) or (
                     want_int and not 0 <= opts.skiptoken < 2**63):  # type: ignore[operator]
                 raise ODataError(400, SYNTAX_ERROR)
@@ -311,7 +311,7 @@ class Api:
     @staticmethod
     def token(ep: catalog.Endpoint, last: object) -> str:
         """``$skiptoken`` value after the row whose sort key is ``last``."""
-        if ep.family == "sync":
+        if ep.family == "sync" or ep.key_kind == "int64":
             return f"{last}L"
         if ep.key_kind == "int":
             return str(last)
@@ -324,7 +324,7 @@ class Api:
         """``Entity(guid'…')`` -> ``{"d":{…}}``; 404 when no such row."""
         fields = select_fields(ep, opts.select, opts.expand)
         field = "Timestamp" if ep.family == "sync" else ep.key
-        kind = {"guid": "guid", "int": "int", "string": "string"}[
+        kind = {"guid": "guid", "int": "int", "int64": "int", "string": "string"}[
             "int" if ep.family == "sync" else ep.key_kind]
         node = Comparison(field, "eq", Literal(kind, key))
         page = self.world.store.page(ep, division, base_url(request), fields, node=node, limit=1)

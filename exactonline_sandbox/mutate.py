@@ -17,18 +17,20 @@ changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key
 from __future__ import annotations
 
 import random
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from exactonline_sandbox import catalog
+from exactonline_sandbox import catalog, reports
 from exactonline_sandbox.fastrows import (
     DIMENSIONS,
     Snippets,
     refresh_entry_js,
     refresh_snippets,
 )
-from exactonline_sandbox.generator import DivisionGenerator, Ids
-from exactonline_sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
+from exactonline_sandbox.generator import SLOT_COUNT, SLOTS, DivisionGenerator, Ids
+from exactonline_sandbox.ledger import BANK, CASH, GENERAL, PURCHASE, SALES, LedgerGenerator
 from exactonline_sandbox.odata import parse_date_value, wall_ms
+from exactonline_sandbox.timeline import Span
 
 if TYPE_CHECKING:
     from exactonline_sandbox.dataset import Dataset
@@ -60,6 +62,34 @@ SIMPLE = {
     "cost_units": ("costunit", "ID", "Description", "CostUnits", "hrm/Costunits"),
     "vat_codes": ("vatcode", "ID", "Description", "VATCodes", "vat/VATCodes"),
     "currencies": ("currency", "Code", "Description", "Currencies", "general/Currencies"),
+    "payment_terms": ("cashflow", "ID", None, "Receivables", "cashflow/Receivables"),
+    "budgets": ("budget", "ID", None, "Budgets", "budget/Budgets"),
+    "exchange_rates": ("xrate", "ID", None, "ExchangeRates", "financial/ExchangeRates"),
+    "subscriptions": ("subscr", "EntryID", "Description", "Subscriptions",
+                      "subscription/Subscriptions"),
+    "subscription_lines": ("subline", "ID", "Description", "Subscriptions",
+                           "subscription/SubscriptionLines"),
+    "quotations": ("quote", "ID", "Description", "Quotations", "crm/Quotations"),
+    "quotation_lines": ("quoteline", "ID", "Description", "Quotations", "crm/QuotationLines"),
+    "goods_deliveries": ("delivery", "EntryID", "Description", "GoodsDeliveries",
+                         "salesorder/GoodsDeliveries"),
+    "goods_delivery_lines": ("deliveryline", "ID", "Description", "GoodsDeliveries",
+                             "salesorder/GoodsDeliveryLines"),
+}
+# Tables with a Timestamp (sync rows): every change gives the row a new one.
+SYNC_ROWS = {"glacc", "glclass", "account", "contact", "item", "project", "tct", "employee",
+             "sorder", "soline", "cashflow", "subscr", "subline", "quote", "quoteline",
+             "delivery", "deliveryline"}
+# Deleting a header deletes its lines: header table -> (line table, link column, line stream).
+CHILDREN = {"sorder": ("soline", "order_r", "sales_order_lines"),
+            "subscr": ("subline", "subscr_r", "subscription_lines"),
+            "quote": ("quoteline", "quote_r", "quotation_lines"),
+            "delivery": ("deliveryline", "delivery_r", "goods_delivery_lines")}
+# Which entries an entry stream changes (SQL condition on table entry).
+ENTRY_KIND = {
+    SALES: "Type = 20", PURCHASE: "Type = 30", GENERAL: "Type = 90",
+    BANK: "Type = 40 AND journal_r IN (SELECT rid FROM journal WHERE Type = 12)",
+    CASH: "Type = 40 AND journal_r IN (SELECT rid FROM journal WHERE Type = 10)",
 }
 # entry-based streams -> (entry Type or None for any, topic, endpoint, key column of entry)
 ENTRY = {
@@ -81,6 +111,8 @@ ENTRY = {
                                     "generaljournalentry/GeneralJournalEntries", "EntryID"),
     "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
     "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
+    "cash_entries": (CASH, "CashEntries", "financialtransaction/CashEntries", "EntryID"),
+    "cash_entry_lines": (CASH, "CashEntries", "financialtransaction/CashEntries", "EntryID"),
 }
 PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js",
              "tlsnip"}
@@ -146,9 +178,13 @@ class Mutator:
         if stream in SIMPLE:
             return self.simple(division, stream, action, ids, count, fields)
         if stream in ENTRY:
-            return self.entries(division, stream, action, ids, count, fields)
+            result = self.entries(division, stream, action, ids, count, fields)
+            self.refresh_reports(division)
+            return result
         if stream == "sales_invoices":
-            return self.invoices(division, action, ids, count, fields)
+            result = self.invoices(division, action, ids, count, fields)
+            self.refresh_reports(division)
+            return result
         if stream == "purchase_orders":
             return self.purchase_orders(division, action, ids, count, fields)
         if stream == "divisions" and action == "update":
@@ -248,16 +284,23 @@ class Mutator:
         result = self._simple(division, stream, action, ids, count, fields)
         if SIMPLE[stream][0] in {table for table, *_ in DIMENSIONS}:
             refresh_snippets(self.conn, division)
+        if SIMPLE[stream][0] == "cashflow":
+            self.refresh_reports(division)
         return result
+
+    def refresh_reports(self, division: int) -> None:
+        """Recompute Exact's reports of a division after its ledger changed (:mod:`.reports`)."""
+        _, wall = self.now()
+        reports.refresh(self.conn, division, self.world.as_of, modified=wall,
+                        next_ts=lambda n: self.next_ts(division, n))
 
     def _simple(self, division: int, stream: str, action: str, ids: list | None,
                 count: int | None, fields: dict) -> tuple[list, list]:
         table, key, touch, topic, path = SIMPLE[stream]
         kind = {"payments": " AND kind = 'P'", "receivables": " AND kind = 'R'"}.get(stream, "")
         values = self.columns_for(table, stream, fields)
-        has_ts = table in ("glacc", "glclass", "account", "contact", "item", "project", "tct",
-                           "employee", "sorder", "soline")
-        etype = catalog.ENTITY_TYPES.get(stream)
+        has_ts = table in SYNC_ROWS
+        etype = catalog.ENTITY_TYPES.get("payment_terms" if table == "cashflow" else stream)
         _, wall = self.now()
         changed, events = [], []
         if action == "create":
@@ -271,8 +314,9 @@ class Mutator:
             for i in range(count or 1):
                 row = dict(zip(cols, template, strict=True))
                 row["rid"] = None
-                if "ID" in row:
-                    row["ID"] = guid()
+                for column in ("ID", "EntryID"):
+                    if column in row:
+                        row[column] = guid()
                 if table == "account":
                     number = self.conn.execute("SELECT count(*) FROM account WHERE division = ?",
                                                (division,)).fetchone()[0] + 1
@@ -299,11 +343,12 @@ class Mutator:
             if action == "delete":
                 self.conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))  # noqa: S608
                 removed = [key_value]
-                if table == "sorder":
+                if table in CHILDREN:
+                    child, link, child_stream = CHILDREN[table]
                     lines = [r[0] for r in self.conn.execute(
-                        "SELECT ID FROM soline WHERE order_r = ?", (rid,))]
-                    self.conn.execute("DELETE FROM soline WHERE order_r = ?", (rid,))
-                    self.deleted(division, catalog.ENTITY_TYPES["sales_order_lines"], lines)
+                        f"SELECT ID FROM {child} WHERE {link} = ?", (rid,))]  # noqa: S608
+                    self.conn.execute(f"DELETE FROM {child} WHERE {link} = ?", (rid,))  # noqa: S608
+                    self.deleted(division, catalog.ENTITY_TYPES[child_stream], lines)
                 if etype:
                     self.deleted(division, etype, removed)
                 changed.append({"stream": stream, "action": action, "ID": key_value,
@@ -342,7 +387,9 @@ class Mutator:
     def ledger(self, division: int) -> LedgerGenerator:
         """A ledger generator over the division's current master data."""
         q = self.conn.execute
-        g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "")
+        g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "",
+                              Span.ending(self.world.as_of),
+                              reports.fiscal_start(self.conn, division))
         g.rng = self.rng(division)
         g.guid = Ids(g.rng)
         g.customers = [r for (r,) in q("SELECT rid FROM account WHERE division = ? AND "
@@ -362,6 +409,12 @@ class Mutator:
         g.gl = dict(q("SELECT Code, rid FROM glacc WHERE division = ?", (division,)).fetchall())
         g.journal = dict(q("SELECT Type, rid FROM journal WHERE division = ?",
                            (division,)).fetchall())
+        g.supplier_currency = dict(q("SELECT rid, Currency FROM account WHERE division = ? AND "
+                                     "Currency IS NOT NULL", (division,)).fetchall())
+        for currency, start, rate in q("SELECT SourceCurrency, StartDate, Rate FROM xrate "
+                                       "WHERE division = ?", (division,)):
+            day = datetime.fromtimestamp(start / 1000, tz=timezone.utc)
+            g.rates[(currency, day.year, day.month)] = rate
         g.snips = Snippets(self.conn, division)
         if not (g.customers and g.suppliers and g.vat and g.cc and g.cu):
             raise MutationError("the division lacks the master data to create entries")
@@ -372,10 +425,11 @@ class Mutator:
         lg = self.ledger(division)
         utc, _ = self.now()
         utc = max(utc, -(-self.store.next_ts[division] // 32))
-        utc = utc - utc % 16 + 8  # the transaction-line ms slot
+        utc = utc - utc % SLOT_COUNT + SLOTS["tl"]  # the transaction-line ms slot
         if utc * 32 < self.store.next_ts[division]:
-            utc += 16
-        plan = {SALES: lg.sales_plan, PURCHASE: lg.purchase_plan, BANK: lg.bank_plan,
+            utc += SLOT_COUNT
+        plan = {SALES: lg.sales_plan, PURCHASE: lambda: lg.purchase_plan(utc),
+                BANK: lg.bank_plan, CASH: lg.cash_plan,
                 GENERAL: lambda: lg.general_plan(lg.rng.randint(2, 4))}[kind]()
         lg.write_entry(utc, kind, plan[1], plan[2])
         lg.w.flush()
@@ -421,7 +475,7 @@ class Mutator:
                                         (rid,)).fetchone()[0]
                 events.append(self.event(division, topic, action, key, path))
             return changed, events
-        type_cond = "" if kind is None else f" AND Type = {kind}"
+        type_cond = "" if kind is None else f" AND {ENTRY_KIND[kind]}"
         rows = self.pick(
             f"SELECT rid, {keycol} FROM entry WHERE division = ?{type_cond} AND {{cond}}",  # noqa: S608
             (division,), ids, count,
@@ -434,10 +488,13 @@ class Mutator:
                 changed += self.entry_items(stream, action, rid)
                 lines = [i for (i,) in self.conn.execute(
                     "SELECT ID FROM tl WHERE entry_r = ? ORDER BY LineNumber", (rid,))]
+                terms = [i for (i,) in self.conn.execute(
+                    "SELECT ID FROM cashflow WHERE entry_r = ?", (rid,))]
                 self.conn.execute("DELETE FROM tl WHERE entry_r = ?", (rid,))
                 self.conn.execute("DELETE FROM cashflow WHERE entry_r = ?", (rid,))
                 self.conn.execute("DELETE FROM entry WHERE rid = ?", (rid,))
                 self.deleted(division, catalog.ENTITY_TYPES["transaction_lines"], lines)
+                self.deleted(division, catalog.ENTITY_TYPES["payment_terms"], terms)
             else:
                 sets = {"Description": f"Updated {self.serial}", **values, "Modified": wall}
                 self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608

@@ -47,6 +47,8 @@ def key_literal_sql(ep: Endpoint) -> str:
     expr = ep.expression(ep.key)
     if ep.key_kind == "int":
         return f"({expr})"
+    if ep.key_kind == "int64":
+        return f"({expr}) || 'L'"
     if ep.key_kind == "string":
         return f"'''' || {expr} || ''''"
     return f"'guid''' || {expr} || ''''"
