@@ -9,11 +9,11 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
 * :class:`ModifiedStream` -- bulk and standard endpoints without a sync twin, replication key
   ``Modified``, ``$filter=Modified ge datetime'...'`` in Amsterdam local time; ``ge`` so rows
   sharing the bookmark's Modified value are read again rather than skipped.
-* :class:`FullTableStream` -- small reference tables and Exact's summaries without a change
-  marker (ReportingBalance, opening balances), read in full every run.
-* :class:`SnapshotStream` -- Exact's ``read/`` reports (open-item and aging lists): read in full
-  every run, each record stamped with ``SnapshotTakenAt`` (when the tap read the list), since
-  the list describes the administration at that moment only.
+* :class:`FullTableStream` -- small reference tables, read in full every run.
+* :class:`SnapshotStream` -- Exact's reports (ReportingBalance, opening balances, the ``read/``
+  open-item and aging lists): read in full every run, each record stamped with
+  ``SnapshotTakenAt`` (when the tap read it), since a report describes the administration at
+  that moment only; the latest snapshot per division is the current one.
 
 Replication per endpoint follows the fact sheet's order of preference: ``sync/`` (Timestamp,
 deletions from sync/Deleted) > ``bulk/`` > ``Modified ge`` > full table.
@@ -96,8 +96,9 @@ def _full(name: str, endpoint: str, key: str, reference: str,
     return StreamSpec(name, endpoint, key, reference, "full_table", extra_keys=extra_keys)
 
 
-def _snapshot(name: str, endpoint: str, key: str, reference: str) -> StreamSpec:
-    return StreamSpec(name, endpoint, key, reference, "snapshot")
+def _snapshot(name: str, endpoint: str, key: str, reference: str,
+              extra_keys: tuple[str, ...] = ()) -> StreamSpec:
+    return StreamSpec(name, endpoint, key, reference, "snapshot", extra_keys=extra_keys)
 
 
 CATALOG: tuple[StreamSpec, ...] = (
@@ -175,15 +176,16 @@ CATALOG: tuple[StreamSpec, ...] = (
     _modified("exchange_rates", "financial/ExchangeRates", "ID", "ExchangeRates"),
     _modified("cash_entries", "financialtransaction/CashEntries", "EntryID", "CashEntries"),
     _modified("cash_entry_lines", "financialtransaction/CashEntryLines", "ID", "CashEntryLines"),
-    # Full table: no Modified field (Exact's own summaries and the RGS mapping).
-    _full("reporting_balances", "financial/ReportingBalance", "ID", "ReportingBalance"),
+    # Full table: no Modified field.
     _full("gl_account_classification_mappings", "financial/GLAccountClassificationMappings",
           "ID", "GLAccountClassificationMappings"),
-    _full("opening_balances_current_year", "openingbalance/CurrentYear/AfterEntry",
-          "GLAccount", "OpeningBalanceCurrentYearAfterEntry", ("ReportingYear",)),
-    _full("opening_balances_previous_year", "openingbalance/PreviousYear/AfterEntry",
-          "GLAccount", "OpeningBalancePreviousYearAfterEntry", ("ReportingYear",)),
-    # Snapshots: Exact's read/ reports describe the administration at the moment of reading.
+    # Snapshots: Exact's reports (its per-period totals, opening balances and the read/ lists)
+    # describe the administration at the moment of reading; no change marker, read in full.
+    _snapshot("reporting_balances", "financial/ReportingBalance", "ID", "ReportingBalance"),
+    _snapshot("opening_balances_current_year", "openingbalance/CurrentYear/AfterEntry",
+              "GLAccount", "OpeningBalanceCurrentYearAfterEntry", ("ReportingYear",)),
+    _snapshot("opening_balances_previous_year", "openingbalance/PreviousYear/AfterEntry",
+              "GLAccount", "OpeningBalancePreviousYearAfterEntry", ("ReportingYear",)),
     _snapshot("receivables_list", "read/financial/ReceivablesList", "HID", "ReceivablesList"),
     _snapshot("payables_list", "read/financial/PayablesList", "HID", "PayablesList"),
     _snapshot("aging_receivables_list", "read/financial/AgingReceivablesList", "AccountId",
@@ -374,7 +376,7 @@ class FullTableStream(CatalogStream):
 
 
 class SnapshotStream(FullTableStream):
-    """Exact ``read/`` report, read in full; every record gets ``SnapshotTakenAt``.
+    """One of Exact's reports, read in full; every record gets ``SnapshotTakenAt``.
 
     ``SnapshotTakenAt`` is the moment (UTC, ISO-8601) the tap asked for the partition's first
     page, the same on every record of a division's snapshot.
