@@ -35,10 +35,11 @@ $(MELTANO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
 	@$(BIN)/meltano install
 	@mkdir -p .meltano && touch $(MELTANO_STAMP) $(DEMO_STAMP)
 
-# The demo needs only the tap, the admin utility and DuckDB (keeps a first `make demo` quick).
+# The demo needs only the tap, the admin utility, DuckDB and dbt-duckdb (keeps a first
+# `make demo` quick).
 $(DEMO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
-	@echo "==> meltano install tap-exactonline target-duckdb exactonline (into .meltano/)"
-	@$(BIN)/meltano install tap-exactonline target-duckdb exactonline
+	@echo "==> meltano install tap-exactonline target-duckdb exactonline dbt-duckdb (into .meltano/)"
+	@$(BIN)/meltano install tap-exactonline target-duckdb exactonline dbt-duckdb
 	@mkdir -p .meltano && touch $(DEMO_STAMP)
 
 test: $(MELTANO_STAMP)

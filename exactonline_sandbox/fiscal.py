@@ -75,6 +75,7 @@ def calendar(gen: DivisionGenerator) -> None:
     for year in fiscal_years(span, gen.fiscal_start):
         for period in range(1, 13):
             start, end = period_bounds(year, period, gen.fiscal_start)
+            created += 1000  # one row a second, as entered (a Modified bookmark splits them)
             w.add("finperiod", (w.rid("finperiod"), d, guid(), year, period, start, end,
                                 created, created))
     rng = random.Random(f"exactonline-sandbox:{gen.seed}:{d}:rates")  # noqa: S311
@@ -139,6 +140,7 @@ def budgets(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
             factor = rng.uniform(0.85, 1.15)
             for period in range(1, 13):
                 amount = round(total / months * factor * rng.uniform(0.95, 1.05))
+                stamp += 1000  # one row a second, as entered
                 w.add("budget", (w.rid("budget"), d, guid(), scenario, f"B{year}",
                                  f"Budget {year}", gl_rid, year, period, float(amount), stamp,
                                  stamp))

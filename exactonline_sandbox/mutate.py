@@ -131,6 +131,7 @@ class Mutator:
             "SELECT value FROM meta WHERE key = 'mutation_serial'"
         ).fetchone()
         self.serial = int(row[0]) if row else 0
+        self._entries = 0  # entries created by the current mutation
 
     # -- entry point ------------------------------------------------------------------------
     def apply(self, body: Any) -> list[dict[str, Any]]:
@@ -159,6 +160,7 @@ class Mutator:
             raise MutationError('"fields" must be an object of Exact field values')
         with self.store.lock:
             self.serial += 1
+            self._entries = 0
             self.conn.execute("BEGIN")
             try:
                 self.conn.execute(
@@ -206,9 +208,10 @@ class Mutator:
         self.store.next_ts[division] = first + rows
         return first
 
-    def rng(self, division: int) -> random.Random:
-        """Deterministic generator for this mutation."""
-        return random.Random(f"mutate:{self.world.options.seed}:{division}:{self.serial}")  # noqa: S311
+    def rng(self, division: int, part: int = 0) -> random.Random:
+        """Deterministic generator for this mutation (``part``: the n-th entity it creates)."""
+        return random.Random(  # noqa: S311
+            f"mutate:{self.world.options.seed}:{division}:{self.serial}:{part}")
 
     def pick(self, sql: str, args: tuple, ids: list | None, count: int | None,
              idcond: str) -> list[tuple]:
@@ -384,13 +387,14 @@ class Mutator:
         return self.event(division, topic, action, key, path)
 
     # -- journal entries ----------------------------------------------------------------------
-    def ledger(self, division: int) -> LedgerGenerator:
-        """A ledger generator over the division's current master data."""
+    def ledger(self, division: int, part: int = 0) -> LedgerGenerator:
+        """A ledger generator over the division's current master data (its own random stream
+        for the ``part``-th entry of this mutation, so two entries never share an ID)."""
         q = self.conn.execute
         g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "",
                               Span.ending(self.world.as_of),
                               reports.fiscal_start(self.conn, division))
-        g.rng = self.rng(division)
+        g.rng = self.rng(division, part)
         g.guid = Ids(g.rng)
         g.customers = [r for (r,) in q("SELECT rid FROM account WHERE division = ? AND "
                                        "IsSales = 1 AND IsSupplier = 0", (division,))]
@@ -421,8 +425,14 @@ class Mutator:
         return LedgerGenerator(g)
 
     def new_entry(self, division: int, kind: int) -> int:
-        """Create one balanced entry of ``kind`` now; returns its rid."""
-        lg = self.ledger(division)
+        """Create one balanced entry of ``kind`` now; returns its rid.
+
+        Entry and invoice numbers continue after every number the division has given out
+        (the mutation serial lives in the database), so they never repeat.
+        """
+        self._entries += 1
+        lg = self.ledger(division, self._entries)
+        lg.counters = dict.fromkeys(lg.counters, 1_000_000 + self.serial * 100 + self._entries)
         utc, _ = self.now()
         utc = max(utc, -(-self.store.next_ts[division] // 32))
         utc = utc - utc % SLOT_COUNT + SLOTS["tl"]  # the transaction-line ms slot

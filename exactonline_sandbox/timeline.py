@@ -4,8 +4,9 @@ Pure functions, no I/O. Times are UTC milliseconds; calendar dates are ``/Date()
 of midnight (see :func:`~exactonline_sandbox.odata.date_ms`).
 
 * :class:`Span`: the generated data runs from 2 January two calendar years before the as-of
-  date up to the as-of date itself (its last entries are dated on or before it), so "last
-  closed month" and "days past due" mean something on the day the sandbox is started.
+  date up to the start of the as-of day (Amsterdam time), so with the default (today) nothing
+  lies in the future of the running sandbox, and "last closed month" and "days past due" mean
+  something on the day the sandbox is started; Exact's reports count the as-of day as today.
 * Fiscal years: a division's financial year starts on the first day of ``fiscal_start`` (1 =
   January, 4 = April, ...) and is named after the calendar year it starts in (April 2025 -
   March 2026 is financial year 2025), with 12 monthly periods numbered from 1.
@@ -33,8 +34,8 @@ class Span:
         as_of: The day the data ends (``--as-of``; default today).
         setup: UTC ms when the chart of accounts was set up (a month before ``start``).
         start: UTC ms of the first generated event (2 January of ``as_of.year - 2``).
-        end: UTC ms after the last generated event (22:00 UTC on ``as_of``, still that day in
-            Amsterdam).
+        end: UTC ms after the last generated event (22:00 UTC the day before ``as_of``: at
+            or before midnight in Amsterdam).
     """
 
     as_of: date
@@ -47,7 +48,7 @@ class Span:
         """The span of data that ends on ``as_of``."""
         start = day_ms(date(as_of.year - 2, 1, 2))
         return cls(as_of=as_of, setup=start - 32 * DAY, start=start,
-                   end=day_ms(as_of) + 22 * 3_600_000)
+                   end=day_ms(as_of) - 2 * 3_600_000)
 
     @property
     def first_day(self) -> int:

@@ -10,8 +10,10 @@ Steps (each prints a ``==>`` progress line):
    through ``/_sandbox/mutate``), so that the incremental run has something to pick up;
 4. ``meltano --environment=demo run tap-exactonline target-duckdb`` with
    ``TAP_EXACTONLINE_BASE_URL`` pointing at the sandbox (full log in output/demo-meltano.log);
-5. stop the sandbox and print the rows per table (before, now, received this run) and the
-   trial balance of the last closed month (scripts/demo_report.py).
+5. stop the sandbox; ``meltano --environment=demo invoke dbt-duckdb:build`` builds and tests the
+   models, including the reconciliation with Exact's own reports (log: output/demo-dbt.log);
+6. print the rows per table (before, now, received this run), the trial balance of the last
+   closed month from ``mart_trial_balance`` and the reconciliation (scripts/demo_report.py).
 
 Every process it starts runs in its own process group and is stopped in a ``finally`` block,
 on success, failure, Ctrl-C or SIGTERM alike.
@@ -40,6 +42,7 @@ OUTPUT = ROOT / "output"
 WAREHOUSE = OUTPUT / "exactonline.duckdb"
 SANDBOX_DB = OUTPUT / "sandbox.sqlite"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
+DBT_LOG = OUTPUT / "demo-dbt.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
 BIN = Path(sys.executable).parent
 DEMO_TOKEN_STORE = ROOT / ".meltano" / "exactonline" / "demo-token.fernet"
@@ -103,6 +106,9 @@ def demo_env(url: str = "http://127.0.0.1:8765") -> dict[str, str]:
         "TAP_EXACTONLINE_DIVISIONS": "[]",
         "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
         "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
+        "DBT_DUCKDB_PATH": str(WAREHOUSE),
+        "DBT_TARGET_PATH": str(OUTPUT / "dbt-target"),
+        "DBT_LOG_PATH": str(OUTPUT / "dbt-logs"),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -200,6 +206,31 @@ def run_meltano(url: str, *, full_refresh: bool) -> dict[str, int]:
     return received
 
 
+def run_dbt() -> bool:
+    """``meltano --environment=demo invoke dbt-duckdb:build``; True when every model and test
+    passed (the output goes to output/demo-dbt.log).
+
+    A failed test skips the models after it; the reconciliation summary is then built anyway
+    (``dbt run --select mart_reconciliation``), so the report can say what differs.
+    """
+    meltano = [str(BIN / "meltano"), "--environment=demo", "invoke"]
+    code = 0
+    with DBT_LOG.open("w", encoding="utf-8") as log:
+        for args in (["dbt-duckdb:build"],
+                     ["dbt-duckdb", "run", "--select", "mart_reconciliation"]):
+            proc = subprocess.Popen([*meltano, *args], cwd=ROOT, env=demo_env(), stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                result = proc.wait()
+            finally:
+                stop_group(proc)
+            if args[0] == "dbt-duckdb:build":
+                code = result
+                if code == 0:
+                    break
+    return code == 0
+
+
 def _readable(line: str, received: dict[str, int]) -> str:
     """One log line as text; prints a progress line for each finished stream."""
     try:
@@ -258,7 +289,12 @@ def main() -> None:
              f"{MELTANO_LOG.relative_to(ROOT)})")
         received = run_meltano(url, full_refresh=not later_run)
         step("stopping the sandbox")
+    step("meltano --environment=demo invoke dbt-duckdb:build (models, tests, reconciliation "
+         f"with Exact's own reports; log: {DBT_LOG.relative_to(ROOT)})")
+    built = run_dbt()
     print_report(WAREHOUSE, before, received)
+    if not built:
+        fail(f"dbt build failed (a model or a test, e.g. a reconciliation): see {DBT_LOG}")
     step(f"done in {time.monotonic() - started:.0f} s; run `make demo` again for an "
          "incremental run")
 

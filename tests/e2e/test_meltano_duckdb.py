@@ -53,6 +53,13 @@ CHANGES = [
     ("general_journal_entries", "create", 1),
     ("payments", "update", 2),
     ("purchase_invoices", "update", 1),
+    ("quotation_lines", "delete", 1),
+    ("subscription_lines", "delete", 1),
+    ("goods_delivery_lines", "delete", 1),
+    ("quotations", "update", 1),
+    ("budgets", "update", 2),
+    ("exchange_rates", "update", 1),
+    ("cash_entries", "create", 1),
 ]
 
 
@@ -104,6 +111,14 @@ class Pipeline:
     def diff(self, stream_name: str, expected: dict[tuple[Any, ...], dict[str, Any]] | None = None
              ) -> Any:
         actual, doubled = warehouse_rows(self.db, stream_name, SPECS[stream_name].key)
+        if SPECS[stream_name].family == "snapshot":
+            # an upsert target keeps rows a later snapshot no longer has: the current report
+            # is each division's latest snapshot (as transform/ reads it)
+            latest: dict[int, Any] = {}
+            for (division, _key), row in actual.items():
+                latest[division] = max(latest.get(division, row["snapshottakenat"]),
+                                       row["snapshottakenat"])
+            actual = {k: r for k, r in actual.items() if r["snapshottakenat"] == latest[k[0]]}
         if expected is None:
             expected = self.expected(stream_name)
         return compare(self.tap.streams[stream_name], expected, actual, doubled)
