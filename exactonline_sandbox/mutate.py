@@ -11,7 +11,11 @@ Consistency kept (fact sheet §5): an update of an entry, invoice or purchase or
 Timestamp of all its rows; creates of entries write balanced lines (and a sales invoice with a
 receivable, or a payment); deletes write one ``sync/Deleted`` row per deleted sync row with the
 stream's EntityType. ``Modified`` = sandbox clock now; ``Created`` too for creates. Every entity
-changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key).
+changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key). After a
+change to the ledger (entries, invoices, payment terms) Exact's reports are recomputed
+(:mod:`.reports`): ReportingBalance, opening balances, open-item and aging lists, and the
+status of the payment terms whose settlement changed. What each stream maps to:
+:mod:`.mutable`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ from exactonline_sandbox.fastrows import (
 )
 from exactonline_sandbox.generator import SLOT_COUNT, SLOTS, DivisionGenerator, Ids
 from exactonline_sandbox.ledger import BANK, CASH, GENERAL, PURCHASE, SALES, LedgerGenerator
+from exactonline_sandbox.mutable import (
+    CHILDREN,
+    ENTRY,
+    ENTRY_KIND,
+    PROTECTED,
+    SIMPLE,
+    SYNC_ROWS,
+)
 from exactonline_sandbox.odata import parse_date_value, wall_ms
 from exactonline_sandbox.timeline import Span
 
@@ -38,84 +50,6 @@ if TYPE_CHECKING:
 
 class MutationError(Exception):
     """A mutation request that cannot be applied (message says what to change)."""
-
-
-# stream -> (table, key column, touched text column, webhook topic, standard endpoint)
-SIMPLE = {
-    "gl_accounts": ("glacc", "ID", "SearchCode", "GLAccounts", "financial/GLAccounts"),
-    "gl_classifications": ("glclass", "ID", "Description", "GLClassifications",
-                           "financial/GLClassifications"),
-    "accounts": ("account", "ID", "Remarks", "Accounts", "crm/Accounts"),
-    "contacts": ("contact", "ID", "JobTitleDescription", "Contacts", "crm/Contacts"),
-    "items": ("item", "ID", "SearchCode", "Items", "logistics/Items"),
-    "projects": ("project", "ID", "Description", "Projects", "project/Projects"),
-    "time_cost_transactions": ("tct", "ID", "Notes", "TimeTransactions",
-                               "project/TimeTransactions"),
-    "employees": ("employee", "ID", "City", "Employees", "payroll/Employees"),
-    "sales_orders": ("sorder", "ID", "Description", "SalesOrders", "salesorder/SalesOrders"),
-    "sales_order_lines": ("soline", "ID", "Description", "SalesOrders",
-                          "salesorder/SalesOrderLines"),
-    "payments": ("cashflow", "ID", None, "Payments", "cashflow/Payments"),
-    "receivables": ("cashflow", "ID", None, "Receivables", "cashflow/Receivables"),
-    "journals": ("journal", "ID", "Description", "Journals", "financial/Journals"),
-    "cost_centers": ("costcenter", "ID", "Description", "CostCenters", "hrm/Costcenters"),
-    "cost_units": ("costunit", "ID", "Description", "CostUnits", "hrm/Costunits"),
-    "vat_codes": ("vatcode", "ID", "Description", "VATCodes", "vat/VATCodes"),
-    "currencies": ("currency", "Code", "Description", "Currencies", "general/Currencies"),
-    "payment_terms": ("cashflow", "ID", None, "Receivables", "cashflow/Receivables"),
-    "budgets": ("budget", "ID", None, "Budgets", "budget/Budgets"),
-    "exchange_rates": ("xrate", "ID", None, "ExchangeRates", "financial/ExchangeRates"),
-    "subscriptions": ("subscr", "EntryID", "Description", "Subscriptions",
-                      "subscription/Subscriptions"),
-    "subscription_lines": ("subline", "ID", "Description", "Subscriptions",
-                           "subscription/SubscriptionLines"),
-    "quotations": ("quote", "ID", "Description", "Quotations", "crm/Quotations"),
-    "quotation_lines": ("quoteline", "ID", "Description", "Quotations", "crm/QuotationLines"),
-    "goods_deliveries": ("delivery", "EntryID", "Description", "GoodsDeliveries",
-                         "salesorder/GoodsDeliveries"),
-    "goods_delivery_lines": ("deliveryline", "ID", "Description", "GoodsDeliveries",
-                             "salesorder/GoodsDeliveryLines"),
-}
-# Tables with a Timestamp (sync rows): every change gives the row a new one.
-SYNC_ROWS = {"glacc", "glclass", "account", "contact", "item", "project", "tct", "employee",
-             "sorder", "soline", "cashflow", "subscr", "subline", "quote", "quoteline",
-             "delivery", "deliveryline"}
-# Deleting a header deletes its lines: header table -> (line table, link column, line stream).
-CHILDREN = {"sorder": ("soline", "order_r", "sales_order_lines"),
-            "subscr": ("subline", "subscr_r", "subscription_lines"),
-            "quote": ("quoteline", "quote_r", "quotation_lines"),
-            "delivery": ("deliveryline", "delivery_r", "goods_delivery_lines")}
-# Which entries an entry stream changes (SQL condition on table entry).
-ENTRY_KIND = {
-    SALES: "Type = 20", PURCHASE: "Type = 30", GENERAL: "Type = 90",
-    BANK: "Type = 40 AND journal_r IN (SELECT rid FROM journal WHERE Type = 12)",
-    CASH: "Type = 40 AND journal_r IN (SELECT rid FROM journal WHERE Type = 10)",
-}
-# entry-based streams -> (entry Type or None for any, topic, endpoint, key column of entry)
-ENTRY = {
-    "transaction_lines": (None, "FinancialTransactions", "financialtransaction/Transactions",
-                          "EntryID"),
-    "sales_entries": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
-    "sales_entry_lines": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
-    "purchase_entries": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
-                         "EntryID"),
-    "purchase_entry_lines": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
-                             "EntryID"),
-    "purchase_invoices": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
-                          "PurchaseInvoiceID"),
-    "purchase_invoice_lines": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
-                               "PurchaseInvoiceID"),
-    "general_journal_entries": (GENERAL, "GeneralJournalEntries",
-                                "generaljournalentry/GeneralJournalEntries", "EntryID"),
-    "general_journal_entry_lines": (GENERAL, "GeneralJournalEntries",
-                                    "generaljournalentry/GeneralJournalEntries", "EntryID"),
-    "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
-    "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
-    "cash_entries": (CASH, "CashEntries", "financialtransaction/CashEntries", "EntryID"),
-    "cash_entry_lines": (CASH, "CashEntries", "financialtransaction/CashEntries", "EntryID"),
-}
-PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js",
-             "tlsnip"}
 
 
 class Mutator:
@@ -388,8 +322,11 @@ class Mutator:
 
     # -- journal entries ----------------------------------------------------------------------
     def ledger(self, division: int, part: int = 0) -> LedgerGenerator:
-        """A ledger generator over the division's current master data (its own random stream
-        for the ``part``-th entry of this mutation, so two entries never share an ID)."""
+        """A ledger generator over the division's current master data.
+
+        ``part``: the n-th entry of this mutation, which gets its own random stream (two
+        entries of one mutation never share an ID).
+        """
         q = self.conn.execute
         g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "",
                               Span.ending(self.world.as_of),

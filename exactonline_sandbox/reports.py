@@ -35,8 +35,6 @@ from datetime import date
 from exactonline_sandbox.generator import RETAINED_EARNINGS_TYPE
 from exactonline_sandbox.timeline import DAY, day_ms, fiscal_period
 
-AGE_GROUPS = ((1, "0 - 30 days"), (2, "31 - 60 days"), (3, "61 - 90 days"), (4, "> 90 days"))
-
 
 def fiscal_start(conn: sqlite3.Connection, division: int) -> int:
     """The month a division's financial year starts in (1 = January)."""

@@ -7,8 +7,10 @@ terms from ``cashflow`` (the receivables and payments themselves).
 
 from __future__ import annotations
 
-from exactonline_sandbox.reports import AGE_GROUPS
 from exactonline_sandbox.views import CASHFLOW, J_ACC, J_CC, J_CU, J_GL, WHO, View, _map
+
+#: Exact's aging groups as the sandbox fills them (reports.aging: days past due on the as-of day)
+AGE_GROUPS = ((1, "0 - 30 days"), (2, "31 - 60 days"), (3, "61 - 90 days"), (4, "> 90 days"))
 
 CURRENCY_NAME = ("CASE {0} WHEN 'EUR' THEN 'Euro' WHEN 'USD' THEN 'US Dollar' "
                  "WHEN 'GBP' THEN 'Pound sterling' END")

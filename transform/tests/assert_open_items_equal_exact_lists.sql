@@ -1,4 +1,4 @@
-{{ config(store_failures=true) }}
+{{ config(severity='warn', store_failures=true) }}
 -- Open items from the general ledger equal Exact's ReceivablesList and PayablesList per
 -- division, account and currency (amount to the cent, number of items). Returns the accounts
 -- that differ (models/marts/reconciliation/recon_open_items.sql).

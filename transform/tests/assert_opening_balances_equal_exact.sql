@@ -1,4 +1,4 @@
-{{ config(store_failures=true) }}
+{{ config(severity='warn', store_failures=true) }}
 -- The trial balance's opening balances (result of closed years carried to retained earnings)
 -- equal Exact's opening balances of the current and previous financial year, per GL account.
 -- Returns the accounts that differ (models/marts/reconciliation/recon_opening_balances.sql).

@@ -1,4 +1,4 @@
-{{ config(store_failures=true) }}
+{{ config(severity='warn', store_failures=true) }}
 -- The trial balance equals Exact's ReportingBalance per division, financial year, period and
 -- GL account, to the cent. Returns the rows that differ (models/marts/reconciliation/
 -- recon_trial_balance.sql): warehouse vs Exact debits, credits and net movement.

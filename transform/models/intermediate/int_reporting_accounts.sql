@@ -65,6 +65,7 @@ all_accounts as (
 main_scheme as (
     select division, gl_scheme_id, gl_scheme_code
     from {{ ref('cur_gl_schemes') }}
+    where true  -- BigQuery wants a WHERE with QUALIFY
     qualify row_number() over (
         partition by division order by case when is_main = 1 then 0 else 1 end, gl_scheme_code
     ) = 1
@@ -75,6 +76,7 @@ rgs as (
     from {{ ref('cur_gl_account_classification_mappings') }} as m
     join main_scheme as s
         on s.division = m.division and s.gl_scheme_id = m.gl_scheme_id
+    where true
     qualify row_number() over (
         partition by m.division, m.gl_account_id order by m.gl_classification_code
     ) = 1

@@ -30,7 +30,7 @@ exact as (
 ),
 reported as (
     select division from {{ ref('cur_reporting_balances') }}
-    union
+    union all
     select division from lists
 ),
 compared as (
