@@ -334,20 +334,27 @@ def test_trial_balance_has_every_account_in_every_period(warehouse: Warehouse) -
         periods[division] = sum(year >= first_year[division] for year, _ in calendar | posted)
     rows = warehouse.sql("""select division, gl_account_id, balance_type, financial_year,
         financial_period, period_start_date, opening_balance_dc, net_movement_dc,
-        closing_balance_dc from analytics_marts.mart_trial_balance
+        closing_balance_dc, result_carried_dc, is_first_period_of_year
+        from analytics_marts.mart_trial_balance
         order by division, gl_account_id, financial_year, financial_period""")
     per_division = Counter(r[0] for r in rows)
     assert per_division == {d: accounts[d] * periods[d] for d in DIVISIONS}
-    previous: dict[tuple[int, str], Any] = {}
-    for division, account, btype, _year, period, start, opening, net, closing in rows:
+    previous: dict[tuple[int, str], tuple[int, Any, Any]] = {}
+    april_starts = 0
+    for (division, account, btype, year, period, start, opening, net, closing, carried,
+         first) in rows:
         assert cents(opening) + cents(net) == cents(closing)
         before = previous.get((division, account))
-        if before is not None and not (btype == "W" and period == 1):
-            assert cents(opening) == cents(before)
-        if btype == "W" and period == 1:
-            assert cents(opening) == 0
-            assert start.month == (4 if division == 3100018 else 1)
-        previous[(division, account)] = closing
+        if btype == "W" and (before is None or before[0] != year):
+            assert cents(opening) == 0  # profit and loss starts every financial year at zero
+        elif before is not None:
+            # balance sheet: carried on (retained earnings: plus the closed years' result)
+            assert cents(opening) - cents(carried) == cents(before[1]) - cents(before[2])
+        if first and period == 1 and division == DIVISIONS[1]:
+            assert start.month == 4
+            april_starts += 1
+        previous[(division, account)] = (year, closing, carried)
+    assert april_starts > 0
 
 
 def ledger_open_items(warehouse: Warehouse, as_of: datetime) -> dict[tuple[Any, ...], Any]:
