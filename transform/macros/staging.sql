@@ -16,9 +16,14 @@
 {% macro exact_columns(relation) -%}
   {%- set names = [] -%}
   {%- if execute -%}
-    {%- for col in adapter.get_columns_in_relation(relation) -%}
-      {%- do names.append(col.name | lower) -%}
-    {%- endfor -%}
+    {#- look the table up first: describing a missing one is an error on some warehouses -#}
+    {%- set found = adapter.get_relation(database=relation.database, schema=relation.schema,
+                                         identifier=relation.identifier) -%}
+    {%- if found is not none -%}
+      {%- for col in adapter.get_columns_in_relation(found) -%}
+        {%- do names.append(col.name | lower) -%}
+      {%- endfor -%}
+    {%- endif -%}
   {%- endif -%}
   {{ return(names) }}
 {%- endmacro %}
