@@ -16,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from exactonline_sandbox import fastrows, generator, ledger, schema
+from exactonline_sandbox import fastrows, generator, generic, ledger, schema
 from exactonline_sandbox.odata import date_ms, wall_ms
 
 LEDGER_TABLES = ("entry", "tl", "invoice", "sinv", "cashflow")
@@ -109,7 +109,7 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
 
     Ledger parts are written next to it as ``<db file>.part-<n>`` and removed after merging.
     """
-    for table in schema.TABLES:
+    for table in [*schema.TABLES, *generic.generic_tables(conn)]:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     schema.create(conn)
     conn.execute("BEGIN")

@@ -573,13 +573,12 @@ class Mutator:
         *lower* (from 1,000,000 up, order kept), so a client that only follows ``Timestamp gt
         <bookmark>`` sees nothing new and must resync because of the DivisionMoveDate.
         """
-        from exactonline_sandbox.schema import SYNC_TABLES
-
+        tables = self.store.sync_tables()
         low = min((self.conn.execute(f"SELECT min(Timestamp) FROM {t} WHERE division = ?",  # noqa: S608
                                      (division,)).fetchone()[0] or 2**62)
-                  for t in SYNC_TABLES)
+                  for t in tables)
         delta = max(0, low - 1_000_000)
-        for table in SYNC_TABLES:
+        for table in tables:
             self.conn.execute(f"UPDATE {table} SET Timestamp = Timestamp - ? "  # noqa: S608
                               "WHERE division = ?", (delta, division))
         self.store.next_ts[division] -= delta

@@ -101,12 +101,17 @@ def format_date(ms: int | None) -> str | None:
 
 
 _DATETIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?$"
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?Z?)?$"
 )
 
 
 def parse_datetime_literal(text: str) -> int:
     """``2024-05-01T10:00:00`` (Exact local time) -> wall-clock ms as Exact stores it.
+
+    A trailing ``Z`` (``2024-05-01T10:00:00Z``, sent by some clients) is accepted and does not
+    shift the time: WCF Data Services parses the literal with XmlConvert (which allows it) and
+    .NET compares DateTime values without their kind, so Exact matches the wall-clock digits
+    (a choice: the fact sheet is silent; docs/sandbox.md "Choices").
 
     Raises:
         ODataError: 400 when the text is not an OData v2 datetime.
@@ -366,11 +371,14 @@ class QueryOptions:
     inlinecount: bool = False
     skiptoken: object = None
     expand: list[str] = field(default_factory=list)
+    skip: int | None = None
     raw_pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
-    """Validate ``$select/$filter/$top/$orderby/$inlinecount/$skiptoken`` (others ignored).
+    """Validate ``$select/$filter/$top/$skip/$orderby/$inlinecount/$skiptoken/$expand``.
+
+    Other options are ignored.
 
     Raises:
         ODataError: 400 with Exact's syntax-error message for malformed values.
@@ -411,5 +419,7 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
         elif name == "$expand":
             opts.expand = [part.strip() for part in value.split(",") if part.strip()]
         elif name == "$skip":
-            raise ODataError(400, "$skip is not supported; use $skiptoken (the __next link).")
+            if not value.strip().isdigit():
+                raise ODataError(400, SYNTAX_ERROR)
+            opts.skip = int(value)
     return opts
