@@ -303,7 +303,7 @@ OWN_ROUTES = {"current/Me", "webhooks/WebhookSubscriptions", "read/sync/Sync/Syn
 
 
 def singular(name: str) -> str:
-    """``Addresses`` -> ``Address``, ``GoodsDeliveries`` -> ``GoodsDelivery``, ``Items`` -> ``Item``."""
+    """``Addresses`` -> ``Address``, ``GoodsDeliveries`` -> ``GoodsDelivery``."""
     if name.endswith("ies"):
         return name[:-3] + "y"
     if name.endswith(("sses", "shes", "ches")):
@@ -314,8 +314,10 @@ def singular(name: str) -> str:
 
 
 def stored(edm: str) -> bool:
-    """Whether a generic table keeps a column for a field of this Edm type (not navigation,
-    complex or binary properties, which render as deferred links or null)."""
+    """Whether a generic table keeps a column for a field of this Edm type.
+
+    Navigation, complex and binary properties have none: they render as deferred links or null.
+    """
     return edm.startswith("Edm.") and edm != "Edm.Binary"
 
 

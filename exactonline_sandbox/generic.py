@@ -121,12 +121,12 @@ def parent_links(path: str) -> tuple[ParentLink, ...]:
     service, last = child.path.rsplit("/", 1)
     stem = last[:-5] if last.endswith("Lines") else None
     links: list[ParentLink] = []
-    taken: set[str] = set()
+    taken: set[str] = {"ID", child.key}  # the row's own identity is never a link
     for parent in catalog.generic_endpoints().values():
         p_service, p_last = parent.path.rsplit("/", 1)
         if parent is child or p_service != service or parent.family != child.family:
             continue
-        if stem and p_last.startswith(stem) and not p_last.endswith("Lines"):
+        if stem and singular(p_last).startswith(stem) and not p_last.endswith("Lines"):
             for field in (parent.key, "EntryID", f"{stem}ID"):
                 if field not in taken and child.fields.get(field) == "Edm.Guid" \
                         and parent.fields.get(field) == "Edm.Guid":
@@ -256,7 +256,8 @@ class RowMaker:
         ``value`` (made up from name and type).
         """
         linked: dict[str, str] = {}
-        first, rest = [], []
+        first: list[tuple[str, str, str, Any]] = []
+        rest: list[tuple[str, str]] = []
         for name, edm in fields:
             if name == "Timestamp":
                 first.append((name, "ts", edm, None))
@@ -305,7 +306,7 @@ class RowMaker:
         values: dict[str, Any] = {}
         modified = wall_ms(utc)
         created = max(wall_ms(generator.T_SETUP), modified - rng.randrange(0, 30) * generator.DAY)
-        for name, role, edm, detail in plan:
+        for name, role, _edm, detail in plan:
             if role == "value":
                 values[name] = None if detail is None else detail(
                     self, name, j, created, modified, values)
