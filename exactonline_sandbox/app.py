@@ -235,6 +235,8 @@ class Sandbox:
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                     raise ValueError("advance_seconds must be a number")
                 self.clock.advance(float(seconds))
+            except OverflowError:
+                return _json({"error": "advance_seconds is too large"}, 400)
             except ValueError as exc:
                 return _json({"error": str(exc)}, 400)
         return _json({"now": self.clock.now(), "offset_seconds": self.clock.offset})

@@ -236,10 +236,26 @@ def _tokens(text: str) -> list[tuple[str, object]]:
     return out
 
 
+#: Deepest nesting of parentheses and ``not`` a ``$filter`` may have (WCF Data Services
+#: refuses deep expressions too; a bound keeps the parser's recursion and SQLite's expression
+#: depth far from their limits).
+MAX_FILTER_DEPTH = 100
+TOO_DEEP = f"The $filter expression is nested more than {MAX_FILTER_DEPTH} levels deep."
+
+
+def _balanced(op: str, nodes: list[object]) -> object:
+    """``a op b op c ...`` as a balanced tree (and/or are associative): depth log2(n)."""
+    if len(nodes) == 1:
+        return nodes[0]
+    mid = len(nodes) // 2
+    return Logical(op, _balanced(op, nodes[:mid]), _balanced(op, nodes[mid:]))
+
+
 class _Parser:
     def __init__(self, tokens: list[tuple[str, object]]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, object] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -265,28 +281,34 @@ class _Parser:
         return node
 
     def or_expr(self) -> object:
-        node = self.and_expr()
+        nodes = [self.and_expr()]
         while self.keyword("or"):
-            node = Logical("or", node, self.and_expr())
-        return node
+            nodes.append(self.and_expr())
+        return _balanced("or", nodes)
 
     def and_expr(self) -> object:
-        node = self.unary()
+        nodes = [self.unary()]
         while self.keyword("and"):
-            node = Logical("and", node, self.unary())
-        return node
+            nodes.append(self.unary())
+        return _balanced("and", nodes)
 
     def unary(self) -> object:
-        if self.keyword("not"):
-            return Logical("not", self.unary())
-        tok = self.peek()
-        if tok and tok[0] == "(":
-            self.take()
-            node = self.or_expr()
-            if self.take()[0] != ")":
-                raise ODataError(400, SYNTAX_ERROR)
-            return node
-        return self.comparison()
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise ODataError(400, TOO_DEEP)
+        try:
+            if self.keyword("not"):
+                return Logical("not", self.unary())
+            tok = self.peek()
+            if tok and tok[0] == "(":
+                self.take()
+                node = self.or_expr()
+                if self.take()[0] != ")":
+                    raise ODataError(400, SYNTAX_ERROR)
+                return node
+            return self.comparison()
+        finally:
+            self.depth -= 1
 
     def comparison(self) -> object:
         kind, value = self.take()
