@@ -31,6 +31,15 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
         yield Client(sb)
 
 
+def _generic(path: str) -> str:
+    """``path`` if the generic layer serves it; a skip once a specific view took it over."""
+    ep = catalog.lookup(path)
+    assert ep is not None
+    if not ep.generated:
+        pytest.skip(f"{path} has a specific view now (it won over the generic layer)")
+    return path
+
+
 def _ids(client: Client, path: str, field: str = "ID") -> set[Any]:
     rows, _ = client.all_pages(f"/api/v1/{DIV}/{path}", {"$select": field})
     return {row[field] for row in rows}
@@ -52,8 +61,8 @@ def test_a_specific_view_wins_over_the_generic_layer() -> None:
     for ep in catalog.ENDPOINTS:
         assert catalog.lookup(ep.path) is ep
         assert catalog.lookup(ep.path.upper()) is ep  # Exact paths are case-insensitive
-    assert catalog.lookup("read/financial/ReceivablesList") is \
-        generic["read/financial/receivableslist"]
+    for path, ep in generic.items():
+        assert catalog.lookup(path) is ep
     assert not any(path in catalog.OWN_ROUTES for path in
                    (ep.path for ep in generic.values()))
 
@@ -111,7 +120,7 @@ def test_generic_rows_are_tied_to_the_divisions_master_data(client: Client) -> N
         assert row["ItemDescription"] == items[row["Item"]]["Description"]
         assert row["Account"] in accounts
     # lines belong to their header of the same service
-    deliveries = _ids(client, "bulk/SalesOrder/GoodsDeliveries", "EntryID")
+    deliveries = _ids(client, _generic("bulk/SalesOrder/GoodsDeliveries"), "EntryID")
     lines, _ = client.all_pages(f"/api/v1/{DIV}/bulk/SalesOrder/GoodsDeliveryLines",
                                 {"$select": "EntryID,LineNumber"})
     assert lines
@@ -152,7 +161,7 @@ def test_generic_bulk_endpoint_needs_select_and_pages_by_1000(client: Client) ->
 
 
 def test_generic_standard_paging_filter_orderby_top_skip_count(client: Client) -> None:
-    path = f"/api/v1/{DIV}/read/financial/PayablesList"
+    path = f"/api/v1/{DIV}/{_generic('read/financial/PayablesList')}"
     rows, pages = client.all_pages(path)
     assert pages == -(-len(rows) // 60)
     assert len(rows) > 60
@@ -196,7 +205,7 @@ def test_generic_standard_paging_filter_orderby_top_skip_count(client: Client) -
 
 def test_expand_of_every_listed_navigation_property(client: Client) -> None:
     # a header with lines in the generic layer
-    body = client.ok(f"/api/v1/{DIV}/bulk/SalesOrder/GoodsDeliveries",
+    body = client.ok(f"/api/v1/{DIV}/{_generic('bulk/SalesOrder/GoodsDeliveries')}",
                      {"$select": "EntryID,GoodsDeliveryLines/ID,GoodsDeliveryLines/EntryID",
                       "$expand": "GoodsDeliveryLines"})
     rows = body["d"]["results"]
