@@ -4,7 +4,8 @@ Shims (documented in docs/sandbox.md): the library has no host setting, its thre
 constants of ``exactonline.config`` (start.exactonline.be), so they are pointed at the
 sandbox; ``OAUTHLIB_INSECURE_TRANSPORT=1`` (set by the test) lets requests-oauthlib talk to a
 plain-HTTP token endpoint on loopback. The library keeps tokens in a file inside its own
-package; it is removed first so a run never starts from an earlier run's token.
+package (its constructor reads it); it is removed first, so a run never starts from an earlier
+run's token against another sandbox.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ config.AUTH_URL = f"{URL}/api/oauth2/auth"
 config.ACCESS_TOKEN_URL = f"{URL}/api/oauth2/token"
 
 from exactonline.api import ExactOnlineAPI  # noqa: E402 - after the host is set
+from exactonline.cachehandler import CacheHandler  # noqa: E402
 
+# The constructor already reads (and refreshes) a cached token: remove an earlier run's first.
+CacheHandler().deleteCache(CLIENT_ID)
 api = ExactOnlineAPI(CLIENT_ID, CLIENT_SECRET)
-api.cacheHandler.deleteCache(CLIENT_ID)
 
 
 def login() -> bool:
