@@ -107,7 +107,7 @@ class _Halt(Exception):
     """Raised inside a reader when the run stops (a run-wide error elsewhere)."""
 
 
-Event = t.Union[Chunk, DivisionDone, ReaderStopped]
+Event = Chunk | DivisionDone | ReaderStopped
 
 
 @dataclass
@@ -194,8 +194,8 @@ class ParallelSync:
             Exception: A run-wide error (token, token store), after STATE was written.
         """
         tap = self.tap
-        tap._reset_state_progress_markers()  # noqa: SLF001 - what Tap.sync_all does first
-        tap._set_compatible_replication_methods()  # noqa: SLF001
+        tap._reset_state_progress_markers()
+        tap._set_compatible_replication_methods()
         if tap.state:
             tap.state_writer.write_state(tap.state)
         selected = [
@@ -210,7 +210,7 @@ class ParallelSync:
         error = self._read_divisions() if self._streams else None
         for stream in selected:
             if stream.name in self._streams:
-                stream._finalize_state(stream.stream_state)  # noqa: SLF001 - as _sync_records
+                stream._finalize_state(stream.stream_state)
         if error is not None:
             tap.state_writer.write_state(tap.state)
             raise error
@@ -285,19 +285,19 @@ class ParallelSync:
             partition = self._open[key] = _Open(counter, timer)
         frequency = stream.STATE_MSG_FREQUENCY
         for record in chunk.records:
-            stream._write_record_message(record)  # noqa: SLF001 - the SDK's own writing
-            stream._increment_stream_state(record, context=context)  # noqa: SLF001
+            stream._write_record_message(record)
+            stream._increment_stream_state(record, context=context)
             partition.counter.increment()
             partition.written += 1
             if partition.written % frequency == 0:
-                stream._write_state_message()  # noqa: SLF001
+                stream._write_state_message()
         if chunk.page_end:
             stream.after_page()
         if chunk.end:
             if chunk.abandoned:
                 stream.abandon_partition(context)
-            stream._finalize_state(stream.get_context_state(context))  # noqa: SLF001
-            stream._write_state_message()  # noqa: SLF001
+            stream._finalize_state(stream.get_context_state(context))
+            stream._write_state_message()
             partition.counter.__exit__(None, None, None)
             partition.timer.__exit__(None, None, None)
             del self._open[key]
@@ -310,11 +310,11 @@ class ParallelSync:
         stream.log("Beginning sync of '%s' in %s mode, divisions in parallel",
                    stream.name, stream.replication_method.lower())
         if signpost := stream.get_replication_key_signpost(None):
-            stream._write_replication_key_signpost(None, signpost)  # noqa: SLF001
-        stream._write_schema_message()  # noqa: SLF001
+            stream._write_replication_key_signpost(None, signpost)
+        stream._write_schema_message()
         if stream.replication_method == "FULL_TABLE" and stream.emit_activate_version_messages:
-            stream._stream_version = stream._initialized_at // 1000  # noqa: SLF001
-            stream._write_activate_version_message(stream._stream_version)  # noqa: SLF001
+            stream._stream_version = stream._initialized_at // 1000
+            stream._write_activate_version_message(stream._stream_version)
 
     def _snapshot(self, division: int) -> dict[str, t.Any]:
         """A private copy of ``division``'s partition states: the only state a reader sees."""
@@ -384,7 +384,7 @@ class ParallelSync:
             abandon_partition=partition.abandon,
         )
         try:
-            reader._write_starting_replication_value(context)  # noqa: SLF001
+            reader._write_starting_replication_value(context)
             for record in reader.get_records(context):
                 processed = reader.post_process(record, context)
                 if processed is not None:
