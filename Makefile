@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip uninstall --quiet --yes tap-exactonline >/dev/null 2>&1 || true
-	@$(BIN)/python -m pip install --quiet -e ".[dev]" "meltano==4.4.1"
+	@$(BIN)/python -m pip install --quiet -e ".[dev,orchestration]" "meltano==4.4.1"
 	@touch $(STAMP)
 
 meltano-install: $(MELTANO_STAMP)
