@@ -55,7 +55,7 @@ chaos: $(MELTANO_STAMP)
 	@$(BIN)/python -m pytest -m "reliability or slow" --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts
+	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts orchestration
 	@$(BIN)/mypy tap_exactonline exactonline_sandbox bi_refresh
 	@$(BIN)/lint-imports
 

@@ -211,11 +211,16 @@ class ExactOnlineStream(RESTStream):
 
     # -- records ------------------------------------------------------------------------------
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        """Yield the rows of one page, converted (see :meth:`convert`)."""
+        """Yield the rows of one page, converted (see :meth:`convert`).
+
+        The decoded rows are dropped once converted (the page's ``__next`` stays for the
+        paginator), so a reader holds one page, not two, while it asks for the next.
+        """
         rows, _ = odata.unwrap(response_payload(response))
         convert = self.convert
         for row in rows:
             yield convert(row, self._current_division)
+        rows.clear()
         self.after_page()
 
     def after_page(self) -> None:

@@ -44,20 +44,23 @@ from dataclasses import dataclass, field
 
 import requests
 from singer_sdk.helpers._state import get_writeable_state_dict
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 
 from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
 from tap_exactonline.tokenstore import TokenStoreError
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, TapState
     from singer_sdk.metrics import Counter, Timer
 
     from tap_exactonline.client import ExactOnlineStream
     from tap_exactonline.run import Run
 
 #: Records per chunk handed from a reader to the writer (a sync page is 1000 rows).
-CHUNK_ROWS = 500
+CHUNK_ROWS = 250
 #: Errors that concern every division (one token, one token store): the run stops.
 RUN_WIDE_ERRORS = (ReauthorizationRequired, TokenEndpointError, TokenStoreError)
 
@@ -283,14 +286,8 @@ class ParallelSync:
             counter.with_context(context)
             timer.with_context(context)
             partition = self._open[key] = _Open(counter, timer)
-        frequency = stream.STATE_MSG_FREQUENCY
-        for record in chunk.records:
-            stream._write_record_message(record)
-            stream._increment_stream_state(record, context=context)
-            partition.counter.increment()
-            partition.written += 1
-            if partition.written % frequency == 0:
-                stream._write_state_message()
+        if chunk.records:
+            self._write_records(stream, chunk.records, context, partition)
         if chunk.page_end:
             stream.after_page()
         if chunk.end:
@@ -301,6 +298,48 @@ class ParallelSync:
             partition.counter.__exit__(None, None, None)
             partition.timer.__exit__(None, None, None)
             del self._open[key]
+
+    def _write_records(
+        self,
+        stream: ExactOnlineStream,
+        records: list[dict[str, t.Any]],
+        context: Context,
+        partition: _Open,
+    ) -> None:
+        """RECORD messages as ``Stream._write_record_message`` writes them, and the bookmark.
+
+        Readers emit only the selected fields (``ExactOnlineStream.convert`` projects onto
+        them) and the streams conform no types (``TypeConformanceLevel.NONE``), so the SDK's
+        per-record deselection and conformance passes, which would change nothing, are left
+        out; stream maps apply as usual. ``time_extracted`` is read once per chunk (one page).
+        """
+        if stream.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:  # pragma: no cover
+            for record in records:
+                stream._write_record_message(record)
+                self._after_record(stream, record, context, partition)
+            return
+        write = self.tap.write_message
+        maps = stream.stream_maps
+        version = stream._stream_version
+        extracted = utc_now()
+        for record in records:
+            for stream_map in maps:
+                mapped = stream_map.transform(record)
+                if mapped is not None:
+                    write(RecordMessage(stream=stream_map.stream_alias, record=mapped,
+                                        version=version, time_extracted=extracted))
+            self._after_record(stream, record, context, partition)
+        stream.state_manager.is_flushed = False
+
+    @staticmethod
+    def _after_record(
+        stream: ExactOnlineStream, record: dict[str, t.Any], context: Context, partition: _Open
+    ) -> None:
+        stream._increment_stream_state(record, context=context)
+        partition.counter.increment()
+        partition.written += 1
+        if partition.written % stream.STATE_MSG_FREQUENCY == 0:
+            stream._write_state_message()
 
     def _begin_stream(self, stream: ExactOnlineStream) -> None:
         """What ``Stream.sync`` writes before the first partition: signpost, SCHEMA, version."""
@@ -371,7 +410,9 @@ class ParallelSync:
         partition = _Partition(
             stream.name,
             division,
-            get_writeable_state_dict(private_state, stream.tap_stream_id, context),
+            get_writeable_state_dict(
+                t.cast("TapState", private_state), stream.tap_stream_id, context
+            ),
             self._queue.put,
             self._halted,
         )

@@ -173,8 +173,8 @@ class TapExactOnline(Tap):
         """One stream per row of the catalog (streams.CATALOG), each given the run."""
         return [stream_type(tap=self, run=self.run) for stream_type in STREAM_TYPES]
 
-    @override
-    def sync_all(self) -> None:  # type: ignore[misc]  # final in the SDK; same steps, threaded
+    @override  # type: ignore[misc]  # final in the SDK: the same steps, divisions threaded
+    def sync_all(self) -> None:
         """Sync every selected stream; partitions of several divisions at once.
 
         With ``parallel_divisions`` > 1 and more than one division the partitioned streams

@@ -42,7 +42,7 @@ DBT_PROJECT = DbtProject(
 
 
 def dbt_executable() -> str:
-    """dbt of the project's ``dbt-<target>`` Meltano utility (else ``EXACTONLINE_DBT``, PATH)."""
+    """The dbt command of the ``dbt-<target>`` Meltano utility (else ``EXACTONLINE_DBT``, PATH)."""
     configured = os.environ.get("EXACTONLINE_DBT")
     if configured:
         return configured
@@ -61,7 +61,7 @@ def prepare_manifest() -> None:
 
     A deployment runs ``dagster-dbt project prepare-and-package`` at build time instead.
     """
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - our own dbt, fixed arguments
         [dbt_executable(), "parse", "--project-dir", str(DBT_PROJECT.project_dir),
          "--profiles-dir", str(DBT_PROJECT.profiles_dir), "--target", DBT_TARGET,
          "--target-path", str(DBT_PROJECT.manifest_path.parent)],

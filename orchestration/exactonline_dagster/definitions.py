@@ -21,7 +21,7 @@ from exactonline_dagster.meltano import MeltanoProject
 
 
 def build_definitions(meltano: MeltanoProject | None = None) -> Definitions:
-    """Everything of the project; ``meltano`` defaults to :meth:`MeltanoProject.from_environment`."""
+    """Everything of the project (``meltano``: default ``MeltanoProject.from_environment()``)."""
     return Definitions(
         assets=[exactonline_division, exactonline_dbt_models, bi_refresh],
         jobs=[division_job, fan_in_job],

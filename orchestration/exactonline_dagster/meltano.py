@@ -76,7 +76,7 @@ class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
         """
         logger = get_dagster_logger()
         logger.info("%s: meltano %s", what, " ".join(args))
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - meltano with the project's own arguments
             [self.executable, *args], cwd=self.project_dir, env=self._environ(extra_env),
             capture_output=True, text=True, check=False,
         )

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import typing as t
 from collections.abc import Mapping
 from typing import Any
 
@@ -130,7 +131,7 @@ def plan_division(auth: Any, division: int, settings: Mapping[str, Any],
     """The plan of one division (see the module docstring for its shape)."""
     headers: dict[str, str] = {}
     rows_by_endpoint: dict[str, int | None] = {}
-    streams = []
+    streams: list[dict[str, t.Any]] = []
     for spec in specs:
         if spec.endpoint not in rows_by_endpoint:
             rows_by_endpoint[spec.endpoint] = _count(auth, division, spec, settings, headers)

@@ -71,7 +71,8 @@ def test_plan_json_predicts_the_calls_of_the_first_load(
 
 
 @pytest.mark.parametrize(("calls", "left", "days"), [
-    (10, 5000, 1), (4500, 5000, 1), (4501, 5000, 2), (9001, 5000, 3), (100, 600, 1), (101, 600, 2), (1, 0, 2),
+    (10, 5000, 1), (4500, 5000, 1), (4501, 5000, 2), (9001, 5000, 3), (100, 600, 1),
+    (101, 600, 2), (1, 0, 2),
 ])
 def test_days_for_counts_today_then_whole_days(calls: int, left: int, days: int) -> None:
     assert days_for(calls, limit=5000, reserve=500, left_today=left) == days
