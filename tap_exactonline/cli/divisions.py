@@ -21,9 +21,7 @@ import sys
 from typing import Any
 
 import click
-import requests
 
-from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
 from tap_exactonline.cli.auth import (
     accessible_divisions,
     api_get,
@@ -31,9 +29,9 @@ from tap_exactonline.cli.auth import (
     cli_logger,
     cli_settings,
     current_division,
+    one_line_errors,
 )
 from tap_exactonline.cli.check import forbidden_reason
-from tap_exactonline.tokenstore import TokenStoreError
 
 
 def probe(auth: Any, code: int) -> tuple[bool, str | None, int | None]:
@@ -58,7 +56,7 @@ def list_divisions(settings: dict[str, Any], *, probe_each: bool = True) -> list
         click.ClickException: Settings, token or API errors (one line).
     """
     auth = build_authenticator(settings, cli_logger("WARNING"))
-    try:
+    with one_line_errors(auth):
         current = current_division(auth)
         if current is None:
             raise click.ClickException(
@@ -73,13 +71,6 @@ def list_divisions(settings: dict[str, Any], *, probe_each: bool = True) -> list
             out.append({"code": code, "name": names[code], "current": code == current,
                         "readable": readable, "reason": reason, "calls_left_today": left})
         return out
-    except (ReauthorizationRequired, TokenEndpointError, TokenStoreError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except requests.RequestException as exc:
-        raise click.ClickException(
-            f"cannot reach Exact Online ({type(exc).__name__}): check base_url/region") from None
-    finally:
-        auth.store.close()
 
 
 @click.command("divisions")

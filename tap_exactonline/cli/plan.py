@@ -41,7 +41,6 @@ import click
 import requests
 
 from tap_exactonline import odata
-from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
 from tap_exactonline.cli.auth import (
     accessible_divisions,
     api_get,
@@ -49,10 +48,10 @@ from tap_exactonline.cli.auth import (
     cli_logger,
     cli_settings,
     current_division,
+    one_line_errors,
 )
 from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 from tap_exactonline.streams import CATALOG, StreamSpec
-from tap_exactonline.tokenstore import TokenStoreError
 
 EXACT_DAILY_LIMIT = 5000
 EXACT_MINUTELY_LIMIT = 60
@@ -174,7 +173,7 @@ def make_plan(settings: Mapping[str, Any], streams: list[str] | None = None) -> 
         raise click.ClickException(f"unknown stream(s) {', '.join(unknown)}: see "
                                    "`tap-exactonline --discover` for the stream names")
     auth = build_authenticator(settings, cli_logger("WARNING"))
-    try:
+    with one_line_errors(auth):
         current = current_division(auth)
         if current is None:
             raise click.ClickException("/api/v1/current/Me gave no CurrentDivision")
@@ -188,15 +187,8 @@ def make_plan(settings: Mapping[str, Any], streams: list[str] | None = None) -> 
                 plans.append(plan_division(auth, division, settings, specs))
             except _Refused as exc:
                 refused.append({"division": division, "error": f"Exact refused it: {exc}"})
-    except DailyLimitReached as exc:
-        raise click.ClickException(f"{exc}: plan again after the reset") from None
-    except (ReauthorizationRequired, TokenEndpointError, TokenStoreError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except requests.RequestException as exc:
-        raise click.ClickException(
-            f"cannot reach Exact Online ({type(exc).__name__}): check base_url/region") from None
-    finally:
-        auth.store.close()
+            except DailyLimitReached as exc:
+                raise click.ClickException(f"{exc}: plan again after the reset") from None
     parallel = max(1, int(settings.get("parallel_divisions") or 4))
     minutes = sorted((p["minutes_at_minutely_limit"] for p in plans), reverse=True)
     # divisions in rounds of `parallel`, each round as long as its slowest division
