@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,23 @@ from dagster import ConfigurableResource, Failure, get_dagster_logger
 from pydantic import Field
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_METRIC = re.compile(r"METRIC: (\{.*\})")
+
+
+def record_counts(log: str) -> dict[str, int]:
+    """Records per stream from the tap's ``record_count`` metrics in Meltano's JSON log."""
+    records: dict[str, int] = {}
+    for line in log.splitlines():
+        if "record_count" not in line:
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        metric = event.get("metric_info") if isinstance(event, dict) else None
+        if isinstance(metric, dict) and metric.get("metric") == "record_count":
+            stream = str((metric.get("tags") or {}).get("stream"))
+            records[stream] = records.get(stream, 0) + int(metric.get("value") or 0)
+    return records
 
 
 class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
@@ -98,19 +113,11 @@ class MeltanoProject(ConfigurableResource):  # type: ignore[misc]
             "TAP_EXACTONLINE_PARALLEL_DIVISIONS": "1",
         }
         done = self.run(
-            ["run", "--state-id-suffix", f"division-{division}", "tap-exactonline", self.loader],
+            ["--log-format=json", "run", "--state-id-suffix", f"division-{division}",
+             "tap-exactonline", self.loader],
             env, what=f"division {division}",
         )
-        records: dict[str, int] = {}
-        for match in _METRIC.finditer(done.stderr):
-            try:
-                point = json.loads(match.group(1).replace('\\"', '"'))
-            except json.JSONDecodeError:
-                continue
-            if point.get("metric") == "record_count":
-                stream = str(point.get("tags", {}).get("stream"))
-                records[stream] = records.get(stream, 0) + int(point.get("value") or 0)
-        return {"records": records, "state_id": self.state_id(division)}
+        return {"records": record_counts(done.stderr), "state_id": self.state_id(division)}
 
     def divisions(self) -> list[dict[str, Any]]:
         """``exactonline divisions --json`` through the project's ``exactonline`` utility."""
