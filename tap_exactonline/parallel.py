@@ -11,8 +11,8 @@ once multiplies throughput. The work is split in two:
   hands the records over in chunks of at most :data:`CHUNK_ROWS` through ONE bounded queue.
 * **the writer** (the thread that runs the tap): takes the chunks off the queue in arrival
   order and writes every Singer message through the SDK: a stream's SCHEMA before its first
-  RECORD, the RECORDs, the partition's bookmark, STATE after each page of a sorted stream and
-  after each finished partition.
+  RECORD, the RECORDs, the partition's bookmark, and STATE after pages of sorted streams and
+  finished partitions, at most once a second (:data:`STATE_SECONDS`), and at the end.
 
 Readers never touch the tap's STATE. Each reads its own deep copy of its division's partition
 states (taken before any reader starts); the partition state it prepared (starting value,
@@ -28,8 +28,8 @@ fails the run at its end, once every other division is read and STATE is written
 token-store errors concern every division: the readers stop at their next page and the run
 fails after STATE is written.
 
-Memory is bounded: the queue holds at most ``parallel_divisions`` chunks and each reader one
-page in hand, whatever the number of divisions.
+Memory is bounded: the queue holds at most ``parallel_divisions / 2`` chunks and each reader
+one page in hand, whatever the number of divisions.
 """
 
 from __future__ import annotations
@@ -44,9 +44,6 @@ from dataclasses import dataclass, field
 
 import requests
 from singer_sdk.helpers._state import get_writeable_state_dict
-from singer_sdk.helpers._util import utc_now
-from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage
 
 from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
 from tap_exactonline.tokenstore import TokenStoreError
@@ -61,6 +58,9 @@ if t.TYPE_CHECKING:
 
 #: Records per chunk handed from a reader to the writer (a sync page is 1000 rows).
 CHUNK_ROWS = 250
+#: Seconds between STATE messages while divisions are read (and one at the end). A STATE holds
+#: every partition (streams x divisions), so one per page would cost O(partitions) each time.
+STATE_SECONDS = 1.0
 #: Errors that concern every division (one token, one token store): the run stops.
 RUN_WIDE_ERRORS = (ReauthorizationRequired, TokenEndpointError, TokenStoreError)
 
@@ -182,11 +182,12 @@ class ParallelSync:
         self.run = run
         self.logger: logging.Logger = tap.logger
         self.workers = workers
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize=workers)
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=max(2, workers // 2))
         self._halted = threading.Event()
         self._streams: dict[str, ExactOnlineStream] = {}
         self._begun: set[str] = set()
         self._open: dict[tuple[str, int], _Open] = {}
+        self._state_written = -STATE_SECONDS
 
     # -- the writer (the tap's thread) -----------------------------------------------------
     def sync_all(self) -> None:
@@ -286,50 +287,19 @@ class ParallelSync:
             counter.with_context(context)
             timer.with_context(context)
             partition = self._open[key] = _Open(counter, timer)
-        if chunk.records:
-            self._write_records(stream, chunk.records, context, partition)
-        if chunk.page_end:
-            stream.after_page()
+        for record in chunk.records:
+            stream._write_record_message(record)
+            self._after_record(stream, record, context, partition)
+        if chunk.page_end and stream.is_sorted:
+            self._write_state(stream)  # a sorted stream's bookmark is good after any page
         if chunk.end:
             if chunk.abandoned:
                 stream.abandon_partition(context)
             stream._finalize_state(stream.get_context_state(context))
-            stream._write_state_message()
+            self._write_state(stream)
             partition.counter.__exit__(None, None, None)
             partition.timer.__exit__(None, None, None)
             del self._open[key]
-
-    def _write_records(
-        self,
-        stream: ExactOnlineStream,
-        records: list[dict[str, t.Any]],
-        context: Context,
-        partition: _Open,
-    ) -> None:
-        """RECORD messages as ``Stream._write_record_message`` writes them, and the bookmark.
-
-        Readers emit only the selected fields (``ExactOnlineStream.convert`` projects onto
-        them) and the streams conform no types (``TypeConformanceLevel.NONE``), so the SDK's
-        per-record deselection and conformance passes, which would change nothing, are left
-        out; stream maps apply as usual. ``time_extracted`` is read once per chunk (one page).
-        """
-        if stream.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:  # pragma: no cover
-            for record in records:
-                stream._write_record_message(record)
-                self._after_record(stream, record, context, partition)
-            return
-        write = self.tap.write_message
-        maps = stream.stream_maps
-        version = stream._stream_version
-        extracted = utc_now()
-        for record in records:
-            for stream_map in maps:
-                mapped = stream_map.transform(record)
-                if mapped is not None:
-                    write(RecordMessage(stream=stream_map.stream_alias, record=mapped,
-                                        version=version, time_extracted=extracted))
-            self._after_record(stream, record, context, partition)
-        stream.state_manager.is_flushed = False
 
     @staticmethod
     def _after_record(
@@ -340,6 +310,13 @@ class ParallelSync:
         partition.written += 1
         if partition.written % stream.STATE_MSG_FREQUENCY == 0:
             stream._write_state_message()
+
+    def _write_state(self, stream: ExactOnlineStream, *, now: float | None = None) -> None:
+        """STATE at most every :data:`STATE_SECONDS` (a STATE copies every partition)."""
+        now = time.monotonic() if now is None else now
+        if now - self._state_written >= STATE_SECONDS:
+            stream._write_state_message()
+            self._state_written = now
 
     def _begin_stream(self, stream: ExactOnlineStream) -> None:
         """What ``Stream.sync`` writes before the first partition: signpost, SCHEMA, version."""
