@@ -28,8 +28,11 @@ fails the run at its end, once every other division is read and STATE is written
 token-store errors concern every division: the readers stop at their next page and the run
 fails after STATE is written.
 
-Memory is bounded: the queue holds at most ``parallel_divisions / 2`` chunks and each reader
-one page in hand, whatever the number of divisions.
+Memory is bounded whatever the number of divisions: the queue holds at most
+``parallel_divisions / 2`` chunks, and at most ``parallel_divisions / 2`` decoded pages are in
+readers' hands at once (a reader takes a page slot when an answer arrives, before it is
+decoded, and gives it back when the page is handed over; empty pages pass at once, so waiting
+for Exact's answers still happens side by side).
 """
 
 from __future__ import annotations
@@ -122,10 +125,23 @@ class _Partition:
     state: dict[str, t.Any]
     put: t.Callable[[Event], None]
     halted: threading.Event
+    pages: threading.Semaphore
     records: list[dict[str, t.Any]] = field(default_factory=list)
     first: bool = True
     abandoned: bool = False
     count: int = 0
+    holds_page: bool = False
+
+    def take_page(self) -> None:
+        """Wait for a page slot before a page is decoded (at most one held per reader)."""
+        if not self.holds_page:
+            self.pages.acquire()
+            self.holds_page = True
+
+    def release_page(self) -> None:
+        if self.holds_page:
+            self.holds_page = False
+            self.pages.release()
 
     def add(self, record: dict[str, t.Any]) -> None:
         self.records.append(record)
@@ -157,6 +173,8 @@ class _Partition:
         ))
         self.records = []
         self.first = False
+        if page_end or end:
+            self.release_page()
 
 
 @dataclass
@@ -183,6 +201,7 @@ class ParallelSync:
         self.logger: logging.Logger = tap.logger
         self.workers = workers
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=max(2, workers // 2))
+        self._pages = threading.Semaphore(max(2, workers // 2))
         self._halted = threading.Event()
         self._streams: dict[str, ExactOnlineStream] = {}
         self._begun: set[str] = set()
@@ -392,8 +411,16 @@ class ParallelSync:
             ),
             self._queue.put,
             self._halted,
+            self._pages,
         )
+        validate = reader.validate_response
+
+        def validate_in_a_slot(response: requests.Response) -> None:
+            partition.take_page()  # the page is decoded here
+            validate(response)
+
         vars(reader).update(
+            validate_response=validate_in_a_slot,
             _tap_state=private_state,
             _state_manager=None,
             _requests_session=session,
