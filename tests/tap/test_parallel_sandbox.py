@@ -160,3 +160,26 @@ def test_six_divisions_in_parallel_with_a_403_and_a_daily_limit(
         assert len(seen) == len(want), stream  # nothing read twice
         # and nothing new for the healthy divisions of a sync stream
         assert not [r for r in run2.records[stream] if r["Division"] in good], stream
+
+
+def test_latency_ms_delays_every_api_answer_side_by_side() -> None:
+    """`--latency-ms 800`: each API answer waits 0.8 s; answers to parallel calls wait together."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with SandboxProcess(seed=3, divisions=1, rows=50, no_limits=True, latency_ms=800) as slow:
+        headers = {"Authorization": f"Bearer {slow.access_token()}",
+                   "Accept": "application/json"}
+
+        def me(_: int) -> float:
+            started = time.monotonic()
+            resp = requests.get(f"{slow.url}/api/v1/current/Me", headers=headers, timeout=60)
+            assert resp.status_code == 200
+            return time.monotonic() - started
+
+        with ThreadPoolExecutor(4) as pool:
+            started = time.monotonic()
+            each = list(pool.map(me, range(4)))
+            together = time.monotonic() - started
+        assert min(each) >= 0.8, each
+        assert together < 4 * 0.8, (together, each)  # not one after another
