@@ -21,7 +21,16 @@ import sys
 import traceback
 from pathlib import Path
 
-from exactonline_sandbox import commerce, fastrows, fiscal, generator, ledger, reports, schema
+from exactonline_sandbox import (
+    commerce,
+    fastrows,
+    fiscal,
+    generator,
+    generic,
+    ledger,
+    reports,
+    schema,
+)
 from exactonline_sandbox.odata import date_ms, wall_ms
 from exactonline_sandbox.timeline import Span
 
@@ -33,6 +42,8 @@ FISCAL_START = (1, 4)
 def fiscal_start_of(index: int) -> int:
     """Financial-year start month of the ``index``-th division (0-based)."""
     return FISCAL_START[index % len(FISCAL_START)]
+
+
 PART_ROWS = 50_000
 RID_STRIDE = 1_000_000_000
 
@@ -82,9 +93,14 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
 
 def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: int,
                db_path: Path) -> list[Path]:
-    """Run the ledger parts, forked in parallel where the platform allows; their files."""
-    paths = [db_path.with_name(f"{db_path.name}.part-{i}") for i in range(len(jobs))]
-    for path in paths:
+    """Run the ledger parts, forked in parallel where the platform allows; their files.
+
+    The first part writes straight into the database itself (nothing else writes to it while
+    the parts run), so only the others are copied in afterwards.
+    """
+    paths = [db_path, *(db_path.with_name(f"{db_path.name}.part-{i}")
+                        for i in range(1, len(jobs)))]
+    for path in paths[1:]:
         path.unlink(missing_ok=True)
     if not hasattr(os, "fork") or len(jobs) == 1:
         for i, (gen, part, parts) in enumerate(jobs):
@@ -121,9 +137,10 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
           rows: int, span: Span) -> None:
     """Create and fill every table of every division in ``conn`` (the database at db_path).
 
-    Ledger parts are written next to it as ``<db file>.part-<n>`` and removed after merging.
+    The first ledger part is written into it directly, the others next to it as
+    ``<db file>.part-<n>``, copied in and removed.
     """
-    for table in schema.TABLES:
+    for table in [*schema.TABLES, *generic.generic_tables(conn)]:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     schema.create(conn)
     conn.execute("BEGIN")
@@ -149,7 +166,7 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
     jobs = [(gen, part, parts) for gen in gens for part in range(parts)]
     paths = _run_parts(jobs, seed, db_path)
     conn.execute("BEGIN")
-    for path in paths:
+    for path in paths[1:]:
         conn.execute("ATTACH DATABASE ? AS part", (str(path),))
         for table in LEDGER_TABLES:
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")  # noqa: S608
