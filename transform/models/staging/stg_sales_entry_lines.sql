@@ -1,4 +1,5 @@
--- salesentry/SalesEntries $expand=SalesEntryLines (EntryModified): revenue positive (Exact's sales sign).
+-- salesentry/SalesEntries with SalesEntryLines expanded (EntryModified): revenue positive (Exact's
+-- sales sign). No dollar sign in comments here: fakesnow reads one as a session variable.
 -- Every loaded version, typed and snake_case, with the audit columns (macros/staging.sql).
 {{ exact_staging('sales_entry_lines', 'ID', [
     ('ID', 'guid', 'sales_entry_line_id'),
