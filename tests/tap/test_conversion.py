@@ -91,9 +91,11 @@ def test_recorded_response_converts_and_validates(fixture: str, stream: str) -> 
         plain = [k for k, v in row.items() if k != "__metadata" and not isinstance(v, dict)]
         known = [k for k in plain if k in schema["properties"]]
         assert len(known) >= 0.9 * len(plain), sorted(set(plain) - set(known))
+        # every plain value that is not a date passes through unchanged (strings, codes with
+        # their padding, GUIDs, numbers, booleans, nulls)
         for name in known:
-            if isinstance(row[name], (int, float, decimal.Decimal, bool)):
-                assert record[name] == row[name]
+            if schema["properties"][name].get("format") != "date-time":
+                assert record[name] == row[name], name
 
 
 def test_amounts_are_exact_decimals() -> None:
