@@ -31,6 +31,7 @@ ENTITY_FIXTURES = {
     "dotnet_salesinvoice_SalesInvoices_single_entity_2013.json": "sales_invoices",
     "picqer_logistics_Items_collection.json": "items",
     "picqer_logistics_Items_top1_d_array.json": "items",
+    "factsheet_sync_Deleted_shape.json": "deleted",
 }
 
 

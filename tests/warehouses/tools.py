@@ -32,11 +32,13 @@ class ToolUnavailable(RuntimeError):
     """The tool's venv could not be created (one line: what failed)."""
 
 
-def tool_venv(name: str) -> Path:
-    """The venv of ``name``, created when missing or incomplete; raises ToolUnavailable."""
+def tool_venv(name: str, requirements: list[str] | None = None) -> Path:
+    """The venv of ``name`` (with ``requirements``, default :data:`REQUIREMENTS` of ``name``),
+    created when missing or incomplete; raises ToolUnavailable."""
     venv = TOOLS_DIR / name
     stamp = venv / ".requirements"
-    wanted = "\n".join(REQUIREMENTS[name])
+    requirements = requirements or REQUIREMENTS[name]
+    wanted = "\n".join(requirements)
     if stamp.exists() and stamp.read_text() == wanted:
         return venv
     shutil.rmtree(venv, ignore_errors=True)
@@ -46,11 +48,11 @@ def tool_venv(name: str) -> Path:
     if uv.exists():
         steps = [[str(uv), "venv", "-q", "-p", python, str(venv)],
                  [str(uv), "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-                  *REQUIREMENTS[name]]]
+                  *requirements]]
     else:
         steps = [[sys.executable, "-m", "venv", str(venv)],
                  [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                  *REQUIREMENTS[name]]]
+                  *requirements]]
     for step in steps:
         proc = subprocess.run(step, capture_output=True, text=True, timeout=600, check=False)
         if proc.returncode != 0:
