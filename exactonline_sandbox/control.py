@@ -69,7 +69,10 @@ class Control:
         if form not in canonical.FORMS:
             return _json({"error": f"unknown form {form!r}; forms: {list(canonical.FORMS)}"}, 400)
         if form == "canonical":
-            rows = canonical.records(world.store, ep, int(raw))
+            try:
+                rows = canonical.records(world.store, ep, int(raw))
+            except canonical.CanonicalError as exc:  # a view reads undeclared date columns
+                return _json({"error": str(exc)}, 500)
             return _json({"form": "canonical", "records": rows})
         page = world.store.page(ep, int(raw), base_url(request), tuple(ep.fields))
         body = b'{"records":[' + ",".join(page.rows).encode() + b"]}"

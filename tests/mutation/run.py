@@ -21,7 +21,8 @@ each is acceptable. mutmut lives in its own venv (``.meltano/test-tools/mutmut``
 files in place while it runs (and restores them): do not work in the tree meanwhile. The results
 stay in ``.mutmut-cache``; ``make mutants`` again re-tests only what changed.
 
-Exit status: 0 when mutmut ran (whatever survived), 1 when it could not run.
+``python -m tests.mutation.run tap_exactonline/ratelimit.py`` runs only the passes over the
+files named. Exit status: 0 when mutmut ran (whatever survived), 1 when it could not run.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ def runner(tests: list[str]) -> str:
     return f"sh -c {shlex.quote(pytest + ' || exit 1')}"
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """Run every pass, or only those over the files named in ``argv``."""
+    passes = [(paths, tests) for paths, tests in PASSES
+              if not argv or any(p in argv for p in paths)]
     try:
         venv = tool_venv("mutmut", MUTMUT)
     except ToolUnavailable as exc:
@@ -75,7 +79,7 @@ def main() -> int:
     for cache in (REPO / "tap_exactonline").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    for paths, tests in PASSES:
+    for paths, tests in passes:
         print(f"==> mutmut over {', '.join(paths)}; tests per mutant: {' '.join(tests)}")
         run = subprocess.run(
             [mutmut, "run", "--paths-to-mutate", ",".join(paths), "--tests-dir", "tests",
@@ -100,4 +104,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -61,14 +61,19 @@ def run_driver(
     )
 
 
-def read_store(config: Path) -> TokenRecord | None:
-    """Decrypt the store the config names (the test knows the key)."""
+def config_store(config: Path) -> Any:
+    """The token store the config names, opened with its key (the test knows it)."""
     settings = json.loads(config.read_text())
-    store = open_token_store(
+    return open_token_store(
         client_id=settings["client_id"], client_secret=settings["client_secret"],
         base_url=settings["base_url"], token_store_path=settings.get("token_store_path"),
         token_store_key=settings.get("token_store_key"),
     )
+
+
+def read_store(config: Path) -> TokenRecord | None:
+    """Decrypt the store the config names."""
+    store = config_store(config)
     try:
         return store.load()
     finally:
@@ -106,12 +111,7 @@ def travel(sandbox: SandboxProcess, config: Path, seconds: float) -> None:
     sleeping through short ones (which races the clock on a loaded machine).
     """
     advance_clock(sandbox, seconds)
-    settings = json.loads(config.read_text())
-    store = open_token_store(
-        client_id=settings["client_id"], client_secret=settings["client_secret"],
-        base_url=settings["base_url"], token_store_path=settings.get("token_store_path"),
-        token_store_key=settings.get("token_store_key"),
-    )
+    store = config_store(config)
     try:
         with store.transaction() as tx:
             record = tx.load()

@@ -113,3 +113,22 @@ def test_unknown_form_is_a_400_with_one_line(sandbox: SandboxProcess) -> None:
                         params={"form": "xml"}, timeout=30)
     assert resp.status_code == 400
     assert "canonical" in resp.json()["error"]
+
+
+def test_the_kind_of_a_date_comes_from_the_declared_columns() -> None:
+    """A new endpoint gets its canonical form for free, or a clear error: never a guess."""
+    from exactonline_sandbox.canonical import CanonicalError, date_kind
+    from exactonline_sandbox.catalog import Endpoint
+    from exactonline_sandbox.views import View
+
+    view = View(table="account", fields={
+        "Created": "t.Created", "StartDate": "t.StartDate + 86400000",
+        "Modified": "t.Created + t.StartDate", "EndDate": "1704067200000",
+        "ControlledDate": "NULL"})
+    ep = Endpoint("sync/CRM/Accounts", "sync_CRM_Accounts", "sync", view, "ID", "T")
+    assert date_kind(ep, "Created") == "moment"
+    assert date_kind(ep, "StartDate") == "date"
+    assert date_kind(ep, "ControlledDate") is None
+    for mixed_or_unknown in ("Modified", "EndDate"):
+        with pytest.raises(CanonicalError, match="DATE or DATETIME"):
+            date_kind(ep, mixed_or_unknown)
