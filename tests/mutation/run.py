@@ -35,7 +35,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.warehouses.tools import ToolUnavailable, tool_venv
+from tests.support.venvs import ToolUnavailable, venv_with
 
 REPO = Path(__file__).resolve().parents[2]
 MUTMUT = ["mutmut==2.5.1"]
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
     passes = [(paths, tests) for paths, tests in PASSES
               if not argv or any(p in argv for p in paths)]
     try:
-        venv = tool_venv("mutmut", MUTMUT)
+        venv = venv_with("mutmut", MUTMUT)
     except ToolUnavailable as exc:
         print(f"make mutants: {exc}", file=sys.stderr)
         return 1
