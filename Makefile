@@ -57,6 +57,7 @@ chaos: $(MELTANO_STAMP)
 
 # Surviving mutants: output/mutants.txt; the accepted ones are listed in docs/testing.md.
 mutants: $(STAMP)
+	@$(BIN)/python -m tests.mutation.realistic
 	@$(BIN)/python -m tests.mutation.run
 
 lint: $(STAMP)
