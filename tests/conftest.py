@@ -45,6 +45,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = outcome.get_result()  # type: ignore[attr-defined]
     if require_all() and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
         report.outcome = "failed"
         report.longrepr = (f"REQUIRE_ALL=1 (CI): this test may not be skipped: {reason}. "
                            "Install what it needs (see .ci/run).")
