@@ -4,7 +4,8 @@
 #   make test    development dependencies + the whole pytest suite
 #   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
 #   make chaos   long reliability runs (marker reliability, slow)
-#   make mutants mutation testing of the conversion, stream table and rate limiter (mutmut)
+#   make mutants the three realistic bugs of docs/testing.md, then mutation testing of the
+#                conversion, stream table and rate limiter (mutmut)
 #   make dist    wheel and sdist of the distribution into dist/ (hatchling)
 
 PYTHON ?= python3
