@@ -36,11 +36,11 @@ from tests.warehouses.helpers import (
     DBT_SOURCE_STREAMS,
     MELTANO,
     PROJECT_ROOT,
+    calendar_date,
     cents,
     ensure_plugins,
     meltano,
     meltano_env,
-    odata_date,
     truth,
 )
 
@@ -365,12 +365,12 @@ def ledger_open_items(warehouse: Warehouse, as_of: datetime) -> dict[tuple[Any, 
     items: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [cents(0), None])
     for r in warehouse.truth("transaction_lines"):
         kind = kinds[(r["Division"], r["GLAccount"])]
-        if kind is None or odata_date(r["Date"]) > as_of:
+        if kind is None or calendar_date(r["Date"]) > as_of:
             continue
         item = items[(r["Division"], kind, r["Account"], r["InvoiceNumber"])]
         item[0] += cents(r["AmountDC"]) * (1 if kind == "receivable" else -1)
         if r["Type"] in (20, 30):
-            item[1] = odata_date(r["DueDate"])
+            item[1] = calendar_date(r["DueDate"])
     return {k: v for k, v in items.items() if v[0]}
 
 
