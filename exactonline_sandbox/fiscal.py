@@ -12,7 +12,7 @@
 * budget/Budgets: one scenario per financial year ("Budget 2025"), an amount per
   profit-and-loss GL account and period: the account's average monthly result over the
   generated data times a per-account, per-year factor (0.85-1.15) and a per-period one
-  (0.95-1.05), in whole euros, in the sign of the postings (costs positive, revenue negative).
+  (0.95-1.05), in euros and cents, in the sign of the postings (costs positive, revenue negative).
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def budgets(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
         for gl_rid, _code, total in actuals:
             factor = rng.uniform(0.85, 1.15)
             for period in range(1, 13):
-                amount = round(total / months * factor * rng.uniform(0.95, 1.05))
+                amount = round(total / months * factor * rng.uniform(0.95, 1.05), 2)
                 stamp += 1000  # one row a second, as entered
                 w.add("budget", (w.rid("budget"), d, guid(), scenario, f"B{year}",
                                  f"Budget {year}", gl_rid, year, period, float(amount), stamp,

@@ -112,8 +112,63 @@ TABLES: dict[str, str] = {
                "vat_r INTEGER"),
     "cashflow": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, kind TEXT, "
                  "account_r INTEGER, gl_r INTEGER, entry_r INTEGER, AmountDC REAL, "
-              "Created DATETIME, Modified DATETIME, js TEXT, Currency TEXT, Rate REAL, "
-              "AmountFC REAL"),
+                 "Status INTEGER, PaidDate DATE, Created DATETIME, Modified DATETIME, "
+                 "Timestamp INTEGER"),
+    "deleted": ("rid INTEGER PRIMARY KEY, division INTEGER, Timestamp INTEGER, ID TEXT, "
+                "EntityKey TEXT, EntityType INTEGER, DeletedDate DATETIME"),
+    # -- fiscal calendar, currencies, reporting scheme, budgets (fiscal.py) --------------------
+    "finperiod": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, FinYear INTEGER, "
+                  "FinPeriod INTEGER, StartDate DATE, EndDate DATE, Created DATETIME, "
+                  "Modified DATETIME"),
+    "xrate": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, SourceCurrency TEXT, "
+              "TargetCurrency TEXT, Rate REAL, StartDate DATE, Created DATETIME, "
+              "Modified DATETIME"),
+    "glscheme": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                 "Description TEXT, Main INTEGER, TargetNamespace TEXT, Created DATETIME, "
+                 "Modified DATETIME"),
+    "glmap": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, gl_r INTEGER, "
+              "class_r INTEGER, scheme_r INTEGER"),
+    "budget": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, ScenarioID TEXT, "
+               "ScenarioCode TEXT, ScenarioDescription TEXT, gl_r INTEGER, "
+               "ReportingYear INTEGER, ReportingPeriod INTEGER, AmountDC REAL, "
+               "Created DATETIME, Modified DATETIME"),
+    # -- order-to-cash documents (commerce.py) -------------------------------------------------
+    "subscr": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, Timestamp INTEGER, "
+               "Number INTEGER, Description TEXT, account_r INTEGER, StartDate DATE, "
+               "EndDate DATE, InvoicingStartDate DATE, TypeCode TEXT, "
+               "TypeDescription TEXT, Created DATETIME, Modified DATETIME"),
+    "subline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "subscr_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+                "UnitPrice REAL, AmountDC REAL, FromDate DATE, ToDate DATE, "
+                "Description TEXT, Modified DATETIME"),
+    "quote": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+              "QuotationNumber INTEGER, QuotationDate DATE, DueDate DATE, "
+              "ClosingDate DATE, account_r INTEGER, Description TEXT, Status INTEGER, "
+              "AmountDC REAL, VATAmount REAL, Created DATETIME, Modified DATETIME"),
+    "quoteline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                  "quote_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+                  "UnitPrice REAL, AmountDC REAL, VATAmount REAL, vat_r INTEGER, "
+                  "Description TEXT, Modified DATETIME"),
+    "delivery": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, Timestamp INTEGER, "
+                 "DeliveryNumber INTEGER, DeliveryDate DATE, account_r INTEGER, "
+                 "order_r INTEGER, Description TEXT, Created DATETIME, Modified DATETIME"),
+    "deliveryline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                     "delivery_r INTEGER, LineNumber INTEGER, soline_r INTEGER, "
+                     "item_r INTEGER, QuantityOrdered REAL, QuantityDelivered REAL, "
+                     "Description TEXT, Modified DATETIME"),
+    # -- Exact's reports, derived from the ledger (reports.py; rebuilt after changes) -----------
+    "rbal": ("rid INTEGER PRIMARY KEY, division INTEGER, ReportingYear INTEGER, "
+             "ReportingPeriod INTEGER, gl_r INTEGER, cc_r INTEGER, cu_r INTEGER, "
+             "Type INTEGER, Status INTEGER, Amount REAL, AmountDebit REAL, "
+             "AmountCredit REAL, Count INTEGER"),
+    "obal": ("rid INTEGER PRIMARY KEY, division INTEGER, which TEXT, ReportingYear INTEGER, "
+             "gl_r INTEGER, Amount REAL"),
+    "openitem": ("rid INTEGER PRIMARY KEY, division INTEGER, kind TEXT, cash_r INTEGER, "
+                 "account_r INTEGER, entry_r INTEGER, Amount REAL, AmountDC REAL, "
+                 "Currency TEXT"),
+    "aging": ("rid INTEGER PRIMARY KEY, division INTEGER, kind TEXT, account_r INTEGER, "
+              "Currency TEXT, Group1 REAL, Group2 REAL, Group3 REAL, Group4 REAL, "
+              "Total REAL"),
 }
 
 
