@@ -84,6 +84,13 @@ def deliveries(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
     orders = conn.execute(
         "SELECT rid, Timestamp, OrderNumber, DeliveryDate, account_r, Modified FROM sorder "
         "WHERE division = ? AND DeliveryStatus = 21 ORDER BY rid", (d,)).fetchall()
+    # Every order line of the division at once (one query, not one per order: the indexes
+    # do not exist yet while the data is built), grouped by order in line order.
+    lines_of: dict[int, list[tuple]] = {}
+    for order, *line in conn.execute(
+            "SELECT order_r, rid, LineNumber, item_r, Quantity, QuantityDelivered, Description "
+            "FROM soline WHERE division = ? ORDER BY order_r, LineNumber, rid", (d,)):
+        lines_of.setdefault(order, []).append(tuple(line))
     for number, (order, stamp, order_number, delivered, account, _modified) in enumerate(
             orders, start=1):
         utc = stamp // 32 - SLOTS["sorder"] + SLOTS["delivery"]  # the order's ms bucket
@@ -91,9 +98,6 @@ def deliveries(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
         rid = w.rid("delivery")
         w.add("delivery", (rid, d, guid(), timestamp(utc), 50_000 + number, delivered, account,
                            order, f"Delivery of order {order_number}", modified, modified))
-        lines = conn.execute("SELECT rid, LineNumber, item_r, Quantity, QuantityDelivered, "
-                             "Description FROM soline WHERE order_r = ? ORDER BY LineNumber",
-                             (order,)).fetchall()
-        for soline, line, item, ordered, qty, desc in lines:
+        for soline, line, item, ordered, qty, desc in lines_of.get(order, ()):
             w.add("deliveryline", (w.rid("deliveryline"), d, guid(), timestamp(utc, line), rid,
                                    line, soline, item, ordered, qty, desc, modified))

@@ -50,6 +50,12 @@ def js(value: object) -> str:
     return repr(value)
 
 
+@lru_cache(maxsize=4096)
+def _text(value: str | None) -> str:
+    """JSON text of a string or None, remembered: a ledger repeats a few hundred texts."""
+    return js(value)
+
+
 def date_js(ms: int | None) -> str:
     """JSON text of a stored DateTime (wall-clock ms)."""
     return "null" if ms is None else f'"/Date({ms})/"'
@@ -101,11 +107,11 @@ class Snippets:
         invoice it settles (Exact's "OurRef").
         """
         quantity = "null" if qty is None else repr(qty)
-        text = "null" if desc is None else orjson.dumps(desc).decode()
+        number = "null" if invoice is None else invoice
         return (f'"ID":"{guid}","LineNumber":{line},"AmountDC":{amount!r},'
                 f'"AmountFC":{amount_fc!r},"AmountVATBaseFC":{base_fc!r},"AmountVATFC":{vat!r},'
-                f'"Quantity":{quantity},"Description":{text},"InvoiceNumber":{js(invoice)},'
-                f'"Currency":{js(currency)},"ExchangeRate":{rate!r}')
+                f'"Quantity":{quantity},"Description":{_text(desc)},"InvoiceNumber":{number},'
+                f'"Currency":{_text(currency)},"ExchangeRate":{rate!r}')
 
     def entry_js(self, entry_id: str, number: int, date: int, due: int | None, year: int,
                  period: int, journal: int | None, your_ref: str | None,

@@ -123,11 +123,15 @@ def _rgs(gen: DivisionGenerator) -> None:
 
 
 def budgets(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
-    """Budgets per P&L GL account and period, from the generated actuals (after the ledger)."""
+    """Budgets per P&L GL account and period, from the generated actuals (after the ledger).
+
+    The lines are read in Timestamp order (nearly the table's own order; see :mod:`.reports`).
+    """
     w, d, span = gen.w, gen.d, gen.span
     months = max(1, round((span.end - span.start) / (30.44 * DAY)))
     actuals = conn.execute(
-        "SELECT g.rid, g.Code, round(sum(t.AmountDC), 2) FROM tl t JOIN glacc g ON g.rid = t.gl_r "
+        "SELECT g.rid, g.Code, round(sum(t.AmountDC), 2) FROM tl t INDEXED BY ix_tl_ts "
+        "JOIN glacc g ON g.rid = t.gl_r "
         "WHERE t.division = ? AND g.BalanceType = 'W' GROUP BY g.rid, g.Code ORDER BY g.Code",
         (d,)).fetchall()
     rng = random.Random(f"exactonline-sandbox:{gen.seed}:{d}:budgets")  # noqa: S311

@@ -113,6 +113,8 @@ class LedgerGenerator:
         self.open_payments: deque[tuple[Any, ...]] = deque()
         self.counters = dict.fromkeys((SALES, PURCHASE, BANK, CASH, GENERAL), 0)
         self.currency_of = getattr(base, "supplier_currency", {})
+        #: (FinancialYear, FinancialPeriod) by entry date (a few hundred days, many entries).
+        self.periods: dict[int, tuple[int, int]] = {}
 
     def rate(self, currency: str, utc: int) -> float:
         """EUR per unit of ``currency`` in the month of ``utc`` (else the latest known rate)."""
@@ -262,7 +264,10 @@ class LedgerGenerator:
         g, w, d, rng, guid = self.g, self.w, self.g.d, self.rng, self.g.guid
         created, modified = g.stamp(utc, 2)
         date = max(day_of(created) - rng.randint(0, 3) * DAY, g.span.first_day)
-        year, period = fiscal_period(date, g.fiscal_start)
+        year_period = self.periods.get(date)
+        if year_period is None:
+            year_period = self.periods[date] = fiscal_period(date, g.fiscal_start)
+        year, period = year_period
         self.counters[kind] += 1
         count = self.counters[kind]
         number = (year % 100) * 1_000_000 + JOURNAL_CODE[kind] * 10_000 + count % 10_000
@@ -287,10 +292,13 @@ class LedgerGenerator:
             description, invoice_number, your_ref, payment_ref, gross / 100,
             extra.get("vat", 0) / 100, 50, guid() if kind == PURCHASE else None,
             created, modified, entry_js, currency, rate, extra.get("gross_fc", gross) / 100))
-        add = w.buffers.setdefault("tl", [])
+        add = w.buffers.setdefault("tl", []).append
         line_js = g.snips.line_js
         gl_rids = g.gl
         base_ts = utc * 32
+        w.rid("tl")  # the lines take the rowids from this one on
+        first_rid = w.next_rid["tl"] - 1
+        w.next_rid["tl"] = first_rid + len(lines)
         for n, (gl, acc, cents, vat_rid, cc, cu, item, qty, desc, is_vat, vat_cents,
                 base_cents, fc, match, invoice, cur, line_rate) in enumerate(lines):
             line_id = guid()
@@ -301,12 +309,12 @@ class LedgerGenerator:
             amount, amount_fc = cents / 100, fc / 100
             vat, base = vat_cents / 100, base_cents / 100
             base_fc = base if cur == "EUR" else (fc / 100 if base_cents else 0.0)
-            add.append((w.rid("tl"), d, line_id, base_ts + n, rid, kind, n, gl_rids[gl], acc,
-                        amount, vat, base, vat_rid, cc, cu, None, item, qty, desc, is_vat,
-                        line_js(line_id, n, amount, amount_fc, vat, base_fc, qty, desc, invoice,
-                                cur, line_rate),
-                        amount_fc, invoice, match, cur, line_rate, base_fc))
-        if len(add) >= 20_000:
+            add((first_rid + n, d, line_id, base_ts + n, rid, kind, n, gl_rids[gl], acc,
+                 amount, vat, base, vat_rid, cc, cu, None, item, qty, desc, is_vat,
+                 line_js(line_id, n, amount, amount_fc, vat, base_fc, qty, desc, invoice,
+                         cur, line_rate),
+                 amount_fc, invoice, match, cur, line_rate, base_fc))
+        if len(w.buffers["tl"]) >= 20_000:
             w.flush("tl")
         if kind == SALES:
             self.write_invoice(utc, rid, number, date, created, modified, extra)

@@ -24,6 +24,12 @@
   zero balances are left out, as Exact does.
 
 "Current year" is the division's financial year holding the as-of date (``--as-of``).
+
+The sums over a division's transaction lines read them ``INDEXED BY ix_tl_ts`` (division,
+Timestamp): in Timestamp order the lines lie almost in rowid order, so the scan reads the table
+nearly sequentially. Left to itself SQLite picks ``ix_tl_id`` (division, ID), whose random
+GUID order reads the table page by page at random: 10 s instead of 3 s per report at 1,000,000
+lines.
 """
 
 from __future__ import annotations
@@ -126,7 +132,7 @@ def _reporting_balance(conn: sqlite3.Connection, division: int) -> None:
                e.Status, round(sum(t.AmountDC), 2),
                round(sum(CASE WHEN t.AmountDC > 0 THEN t.AmountDC ELSE 0 END), 2),
                round(sum(CASE WHEN t.AmountDC < 0 THEN -t.AmountDC ELSE 0 END), 2), count(*)
-        FROM tl t JOIN entry e ON e.rid = t.entry_r
+        FROM tl t INDEXED BY ix_tl_ts JOIN entry e ON e.rid = t.entry_r
         WHERE t.division = ?
         GROUP BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type, e.Status
         ORDER BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type,
@@ -145,7 +151,7 @@ def _opening_balances(conn: sqlite3.Connection, division: int, as_of: date) -> N
             SELECT ?, ?, ?, gl, round(sum(amount), 2)
             FROM (SELECT CASE WHEN g.BalanceType = 'B' THEN t.gl_r ELSE ? END AS gl,
                          t.AmountDC AS amount
-                  FROM tl t
+                  FROM tl t INDEXED BY ix_tl_ts
                   JOIN entry e ON e.rid = t.entry_r
                   JOIN glacc g ON g.rid = t.gl_r
                   WHERE t.division = ? AND e.FinancialYear < ?)
