@@ -127,17 +127,23 @@ class Ids:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.buffer = ""
+        self.ids: list[str] = []
         self.pos = 0
 
     def __call__(self) -> str:
-        """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``."""
-        if self.pos >= len(self.buffer):
-            self.buffer = self.rng.randbytes(16 * self.CHUNK).hex()
+        """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``.
+
+        The random bytes are drawn CHUNK GUIDs at a time, when the previous chunk is used up
+        (the draw's place in the generator's stream is part of the data), and formatted at once.
+        """
+        if self.pos >= len(self.ids):
+            hexes = self.rng.randbytes(16 * self.CHUNK).hex()
+            self.ids = [f"{hexes[i:i + 8]}-{hexes[i + 8:i + 12]}-4{hexes[i + 13:i + 16]}-"
+                        f"a{hexes[i + 17:i + 20]}-{hexes[i + 20:i + 32]}"
+                        for i in range(0, len(hexes), 32)]
             self.pos = 0
-        h = self.buffer[self.pos:self.pos + 32]
-        self.pos += 32
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+        self.pos += 1
+        return self.ids[self.pos - 1]
 
 
 class RandomLike(Protocol):
