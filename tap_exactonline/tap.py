@@ -147,6 +147,39 @@ class TapExactOnline(Tap):
             description="API calls per division per day left unused for other apps; a division "
             "stops (STATE saved, exit 0) when its remaining daily calls reach this number.",
         ),
+        # -- webhooks (`exactonline webhooks serve`, docs/webhooks.md) ---------------------
+        th.Property(
+            "webhook_secret",
+            th.StringType,
+            secret=True,
+            title="Webhook secret",
+            description="The app's Webhook secret from the Exact App Center (not the client "
+            "secret): the HMAC-SHA256 key of every notification's HashCode.",
+        ),
+        th.Property(
+            "webhook_event_store",
+            th.StringType,
+            title="Webhook event store",
+            description="Where received webhook events and the runs they triggered are kept: "
+            "a file path (SQLite) or an SQLAlchemy URL. Default: "
+            "<project>/.meltano/exactonline/webhook-events-<environment>.sqlite.",
+        ),
+        th.Property(
+            "webhook_debounce_seconds",
+            th.IntegerType,
+            default=30,
+            title="Webhook debounce seconds",
+            description="Seconds webhook events are gathered before one incremental run of "
+            "the streams and divisions they touched starts.",
+        ),
+        th.Property(
+            "webhook_command",
+            th.StringType,
+            title="Webhook command",
+            description="What a webhook trigger runs, with TAP_EXACTONLINE_DIVISIONS and "
+            "TAP_EXACTONLINE__SELECT set to what changed. Default: `meltano run "
+            "tap-exactonline target-duckdb` in the Meltano project.",
+        ),
     ).to_dict()
 
     # -- streams ------------------------------------------------------------------------------

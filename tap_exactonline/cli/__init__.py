@@ -5,7 +5,7 @@ Usage::
     exactonline [--config FILE] auth login|status|refresh
     exactonline [--config FILE] check
     exactonline sandbox serve ...
-    exactonline [--config FILE] webhooks ...
+    exactonline [--config FILE] webhooks serve|events|subscribe|list|unsubscribe
 
 ``--config`` takes the tap's own config JSON. Without it, settings come from the
 ``TAP_EXACTONLINE_*`` environment variables that Meltano sets for the extractor
@@ -45,9 +45,9 @@ COMMAND_GROUP = "exactonline.commands"
 
 def _attach_subcommands() -> None:
     """Add the tap's own sub-commands, then those registered under :data:`COMMAND_GROUP`."""
-    from tap_exactonline.cli import auth, check
+    from tap_exactonline.cli import auth, check, webhooks
 
-    for module in (auth, check):
+    for module in (auth, check, webhooks):
         main.add_command(module.command)
     for entry_point in entry_points(group=COMMAND_GROUP):
         if entry_point.name not in main.commands:

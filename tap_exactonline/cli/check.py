@@ -43,6 +43,7 @@ from tap_exactonline.cli.auth import (
     cli_logger,
     cli_settings,
     current_division,
+    error_message,
     odata_rows,
     utc,
 )
@@ -112,15 +113,6 @@ def calls_left(headers: Mapping[str, str]) -> str:
     return f"{remaining} of {limit} calls left today{when}"
 
 
-def _error_message(resp: requests.Response) -> str:
-    try:
-        body = resp.json()
-        value = body["error"]["message"]["value"]
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {resp.status_code}"
-    return f"HTTP {resp.status_code}: {' '.join(str(value).split())[:160]}"
-
-
 def _check_store(auth: ExactOnlineAuthenticator, has_seed: bool) -> CheckRow:
     store = auth.store
     try:
@@ -182,7 +174,7 @@ def _check_division(auth: ExactOnlineAuthenticator, division: int) -> CheckRow:
     if resp.status_code == 429:
         return CheckRow(name, FAIL, f"rate limit reached (HTTP 429); {calls_left(resp.headers)}")
     if resp.status_code != 200:
-        return CheckRow(name, FAIL, _error_message(resp))
+        return CheckRow(name, FAIL, error_message(resp))
     rows = odata_rows(resp)
     description = next((str(r.get("Description") or "") for r in rows
                         if str(r.get("Code")) == str(division)), "")
