@@ -13,6 +13,7 @@ Routes:
   HashCode missing or wrong                     401     nothing; one WARNING (no body)
   not JSON, no Content object, a field missing  400     nothing
   body over 64 KiB                              413     nothing
+  the event store cannot be written             503     nothing (Exact delivers again)
   any other method                              405     nothing
   ============================================  ======  ==============================
 
@@ -44,7 +45,7 @@ from tap_exactonline.webhooks.notification import (
     read_notification,
 )
 from tap_exactonline.webhooks.settings import WebhookSettings
-from tap_exactonline.webhooks.store import EventStore
+from tap_exactonline.webhooks.store import EventStore, EventStoreError
 from tap_exactonline.webhooks.trigger import Trigger
 
 MAX_BODY_BYTES = 64 * 1024
@@ -135,7 +136,11 @@ def create_app(settings: WebhookSettings, *, store: EventStore | None = None,
             receiver.rejected += 1
             return _text(400, str(exc))
         receiver.received += 1
-        new = await asyncio.to_thread(receiver.store.add, event)
+        try:
+            new = await asyncio.to_thread(receiver.store.add, event)
+        except EventStoreError as exc:  # Exact delivers again later (up to 10 times)
+            log.error("could not store a notification: %s", exc)
+            return _text(503, "the event store is unavailable; deliver again later")
         if not new:
             receiver.duplicates += 1
             return _text(200, "ok (already stored)")

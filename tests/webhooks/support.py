@@ -60,10 +60,12 @@ class ReceiverProcess:
         command: The argv that starts the receiver; default ``exactonline --config FILE
             webhooks serve --host 127.0.0.1 --port PORT``.
         env: Environment of the process (default: this one).
+        cwd: Where it runs (default ``work``).
     """
 
     def __init__(self, work: Path, settings: dict[str, Any] | None = None, *,
-                 command: list[str] | None = None, env: dict[str, str] | None = None) -> None:
+                 command: list[str] | None = None, env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.work = work
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -79,6 +81,7 @@ class ReceiverProcess:
         }
         self.command = command
         self.env = env
+        self.cwd = cwd or work
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = work / f"receiver-{self.port}.log"
 
@@ -94,7 +97,7 @@ class ReceiverProcess:
         self.config.chmod(0o600)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT,
-                                     env=self.env, cwd=self.work, start_new_session=True)
+                                     env=self.env, cwd=self.cwd, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
