@@ -1,6 +1,7 @@
 # tap-exactonline: the two commands of the README, plus benchmarks and chaos runs.
 #
 #   make demo    the main job on the local sandbox, into output/exactonline.duckdb
+#   make demo-live  a sandbox change arrives in DuckDB through webhooks (docs/webhooks.md)
 #   make test    development dependencies + the whole pytest suite
 #   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
 #   make chaos   long reliability runs (marker reliability, slow)
@@ -13,7 +14,7 @@ STAMP  := $(VENV)/.installed
 MELTANO_STAMP := .meltano/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench chaos lint venv meltano-install clean dist
+.PHONY: demo demo-live test bench chaos lint venv meltano-install clean dist
 
 venv: $(STAMP)
 
@@ -47,6 +48,9 @@ test: $(MELTANO_STAMP)
 
 demo: $(DEMO_STAMP)
 	@$(BIN)/python scripts/demo.py
+
+demo-live: $(DEMO_STAMP)
+	@$(BIN)/python scripts/demo_live.py
 
 bench: $(MELTANO_STAMP)
 	@$(BIN)/python -m benchmarks.run

@@ -18,6 +18,9 @@ BENCH_RSS_ROWS           row counts for peak RSS (comma-separated)              
 BENCH_UTIL_LIMIT         calls per 1-s "minute" for the utilization benchmark    4
 BENCH_UTIL_ROWS          transaction lines for the utilization benchmark         40000
 BENCH_E2E_ROWS           transaction lines for the Meltano end-to-end run        30000
+BENCH_WEBHOOK_CHANGES    sandbox changes timed from mutate to DuckDB             10
+BENCH_WEBHOOK_DEBOUNCE   webhook_debounce_seconds of that receiver               5
+BENCH_WEBHOOK_NOTIFICATIONS  notifications of the receiver throughput run        5000
 =======================  ======================================================  =========
 """
 
@@ -49,7 +52,7 @@ FLAG_ENV = {
 
 
 ORDER = ("bench_tap", "bench_memory", "bench_calls", "bench_ratelimit", "bench_meltano",
-         "bench_sandbox")
+         "bench_webhooks", "bench_sandbox")
 """Order of the table (the tap's goals first); other modules follow by name."""
 
 

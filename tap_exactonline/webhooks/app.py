@@ -42,6 +42,7 @@ from starlette.routing import Route
 from tap_exactonline.webhooks.notification import (
     BadHashCode,
     MalformedNotification,
+    Notification,
     read_notification,
 )
 from tap_exactonline.webhooks.settings import WebhookSettings
@@ -66,6 +67,7 @@ class Receiver:
 
     opened_store: EventStore | None = None
     started_trigger: Trigger | None = None
+    commit: GroupCommit | None = None
     received: int = 0
     stored: int = 0
     duplicates: int = 0
@@ -79,11 +81,58 @@ class Receiver:
         return self.opened_store
 
     @property
+    def group_commit(self) -> GroupCommit:
+        """Batches the store's writes (made on first use, on the event loop)."""
+        if self.commit is None:
+            self.commit = GroupCommit(self.store)
+        return self.commit
+
+    @property
     def trigger(self) -> Trigger:
         """The trigger (the lifespan has started it)."""
         if self.started_trigger is None:
             raise RuntimeError("the receiver's lifespan has not started")
         return self.started_trigger
+
+
+class GroupCommit:
+    """Hands notifications to the store in batches: one transaction (one fsync) per batch.
+
+    Runs on the event loop: a notification joins the batch being gathered; one batch at a
+    time is written (in a worker thread) while the next gathers. Each caller gets its own
+    outcome when its batch has committed.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self._waiting: list[tuple[Notification, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def add(self, event: Notification) -> bool:
+        """Store ``event``; True when new, False when stored before.
+
+        Raises:
+            EventStoreError: The batch could not be written.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                results = await asyncio.to_thread(self.store.add_many, [e for e, _ in batch])
+            except EventStoreError as exc:
+                for _, future in batch:
+                    if not future.done():  # a caller that went away has cancelled its own
+                        future.set_exception(exc)
+                continue
+            for (_, future), new in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(new)
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -137,7 +186,7 @@ def create_app(settings: WebhookSettings, *, store: EventStore | None = None,
             return _text(400, str(exc))
         receiver.received += 1
         try:
-            new = await asyncio.to_thread(receiver.store.add, event)
+            new = await receiver.group_commit.add(event)
         except EventStoreError as exc:  # Exact delivers again later (up to 10 times)
             log.error("could not store a notification: %s", exc)
             return _text(503, "the event store is unavailable; deliver again later")

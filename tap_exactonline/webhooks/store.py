@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tap_exactonline.tokenstore import is_sql_url
 from tap_exactonline.webhooks.notification import Notification
@@ -159,9 +157,6 @@ class EventStore:
         self.location = url.render_as_string(hide_password=True)
         self._sqlite = url.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock()
-        self._queue_cv = threading.Condition()
-        self._queue: list[_Queued] = []
-        self._committing = False
         try:
             if self._sqlite:
                 self.engine = sa.create_engine(url, connect_args={"timeout": 60,
@@ -170,6 +165,11 @@ class EventStore:
             else:
                 self.engine = sa.create_engine(url, pool_pre_ping=True)
             _METADATA.create_all(self.engine, checkfirst=True)
+            # SQLite: INSERT OR IGNORE (a cached statement: compiled once, not per event).
+            # Elsewhere a savepoint per event catches the unique-key violation.
+            self._insert_new: sa.Insert | None = None
+            if self._sqlite:
+                self._insert_new = EVENTS.insert().prefix_with("OR IGNORE", dialect="sqlite")
         except Exception as exc:  # driver missing, no permission, unreachable host
             raise EventStoreError(
                 f"cannot open the event store {self.location} ({type(exc).__name__}): check "
@@ -187,66 +187,46 @@ class EventStore:
 
     # -- receiving ----------------------------------------------------------------------------
     def add(self, event: Notification, received_at: float | None = None) -> bool:
-        """Store one verified event, committed before returning (any thread).
+        """Store one verified event, committed before returning (see :meth:`add_many`)."""
+        return self.add_many([event], received_at)[0]
 
-        Concurrent calls share one transaction (group commit): the first caller to find no
-        commit in progress writes every queued event and commits once, the others wait for
-        that commit. So one fsync serves many notifications under load.
+    def add_many(self, events: list[Notification], received_at: float | None = None
+                 ) -> list[bool]:
+        """Store verified events in ONE transaction, committed before returning.
+
+        The receiver hands over every notification that arrived while the previous commit ran
+        (group commit), so one fsync serves many notifications under load.
 
         Returns:
-            True when new; False when the same (Division, Topic, Key, Action, EventCreatedOn)
-            was stored before.
+            Per event: True when new; False when the same (Division, Topic, Key, Action,
+            EventCreatedOn) was stored before (also earlier in ``events``).
 
         Raises:
             EventStoreError: The database refused the write; nothing of the batch is stored.
         """
-        item = _Queued({
-            "received_at": time.time() if received_at is None else received_at,
-            "division": event.Division, "topic": event.Topic, "entity_key": event.Key,
-            "action": event.Action, "event_created_on": event.EventCreatedOn,
-            "client_id": event.ClientId, "endpoint": event.ExactOnlineEndpoint,
-            "status": PENDING, "run_id": None,
-        })
-        with self._queue_cv:
-            self._queue.append(item)
-            while item.new is None and item.error is None and self._committing:
-                self._queue_cv.wait()
-            if item.new is None and item.error is None:
-                batch, self._queue, self._committing = self._queue, [], True
-            else:
-                batch = []
-        if batch:
-            try:
-                self._insert(batch)
-            except Exception as exc:  # the batch failed as a whole: tell every waiter
-                for queued in batch:
-                    queued.error = exc
-            finally:
-                with self._queue_cv:
-                    self._committing = False
-                    self._queue_cv.notify_all()
-        if item.error is not None:
+        now = time.time() if received_at is None else received_at
+        rows = [{
+            "received_at": now, "division": e.Division, "topic": e.Topic,
+            "entity_key": e.Key, "action": e.Action, "event_created_on": e.EventCreatedOn,
+            "client_id": e.ClientId, "endpoint": e.ExactOnlineEndpoint, "status": PENDING,
+            "run_id": None,
+        } for e in events]
+        try:
+            with self._write() as conn:
+                return [self._insert(conn, row) for row in rows]
+        except sa.exc.SQLAlchemyError as exc:
             raise EventStoreError(f"cannot write the event store {self.location} "
-                                  f"({type(item.error).__name__})") from None
-        return bool(item.new)
+                                  f"({type(exc).__name__})") from None
 
-    def _insert(self, batch: list[_Queued]) -> None:
-        """Insert a batch in one transaction; sets ``new`` of each item."""
-        dialect = self.engine.dialect.name
-        with self._write() as conn:
-            for queued in batch:
-                if dialect in ("sqlite", "postgresql"):
-                    insert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(EVENTS)
-                    result = conn.execute(insert.values(**queued.values)
-                                          .on_conflict_do_nothing())
-                    queued.new = result.rowcount == 1
-                    continue
-                try:
-                    with conn.begin_nested():
-                        conn.execute(EVENTS.insert().values(**queued.values))
-                    queued.new = True
-                except sa.exc.IntegrityError:
-                    queued.new = False
+    def _insert(self, conn: sa.Connection, row: dict[str, Any]) -> bool:
+        if self._insert_new is not None:
+            return conn.execute(self._insert_new, row).rowcount == 1
+        try:
+            with conn.begin_nested():
+                conn.execute(EVENTS.insert(), row)
+        except sa.exc.IntegrityError:
+            return False
+        return True
 
     # -- triggering ---------------------------------------------------------------------------
     def oldest_pending(self) -> float | None:
@@ -372,15 +352,6 @@ class EventStore:
             rows = conn.execute(sa.select(EVENTS.c.status, sa.func.count())
                                 .group_by(EVENTS.c.status)).all()
         return {str(status): int(n) for status, n in rows}
-
-
-@dataclass
-class _Queued:
-    """One event waiting for the group commit, and what became of it."""
-
-    values: dict[str, Any]
-    new: bool | None = None
-    error: BaseException | None = None
 
 
 def _event(row: Any, run_outcome: str | None) -> StoredEvent:

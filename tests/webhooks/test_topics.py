@@ -53,3 +53,14 @@ def test_select_patterns_add_deleted_only_for_deletes() -> None:
     assert topics.streams_for([("Accounts", "Delete")]) == ["accounts", "deleted"]
     assert topics.streams_for([("Documents", "Delete")]) == []
     assert topics.select_patterns(["contacts", "accounts"]) == ["accounts.*", "contacts.*"]
+
+
+def test_the_documented_table_is_the_declared_one() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    block = doc.split("<!-- topic-table:start -->")[1].split("<!-- topic-table:end -->")[0]
+    rows = [line.strip("| ").split(" | ") for line in block.splitlines()[3:] if line]
+    documented = {topic: tuple(s.strip("`") for s in streams.split(", "))
+                  for topic, streams in rows}
+    assert documented == topics.TOPIC_STREAMS
