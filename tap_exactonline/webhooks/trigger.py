@@ -134,16 +134,17 @@ class Trigger:
             except Exception:  # a store or OS failure must not end the loop
                 self.logger.exception("webhook trigger failed; trying again in 5 s")
                 await asyncio.sleep(5)
+                with contextlib.suppress(Exception):  # claimed events: pending again
+                    await asyncio.to_thread(self.store.recover)
 
     async def _run_once(self) -> None:
         events = await asyncio.to_thread(self.store.claim)
         mapped = [e for e in events if e.Topic in topics.TOPIC_STREAMS]
-        unmapped = [e.id for e in events if e.Topic not in topics.TOPIC_STREAMS]
+        unmapped = [e for e in events if e.Topic not in topics.TOPIC_STREAMS]
         if unmapped:
-            await asyncio.to_thread(self.store.ignore, unmapped)
+            await asyncio.to_thread(self.store.ignore, [e.id for e in unmapped])
             self.logger.info("%d events of topics no stream reads were ignored (%s)",
-                             len(unmapped), ", ".join(sorted({e.Topic for e in events
-                                                              if e.id in set(unmapped)})))
+                             len(unmapped), ", ".join(sorted({e.Topic for e in unmapped})))
         if not mapped:
             return
         await self._run(mapped)

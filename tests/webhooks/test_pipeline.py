@@ -13,22 +13,20 @@ import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tap_exactonline.streams import SPECS
 from tap_exactonline.tap import TapExactOnline
 from tests.e2e.helpers import (
     MELTANO,
     REPO_ROOT,
-    compare,
     meltano_env,
     missing_plugins,
     warehouse_rows,
     warehouse_tables,
 )
+from tests.e2e.test_meltano_duckdb import Pipeline
 from tests.support.sandbox import WEBHOOK_SECRET, SandboxProcess, exactonline_executable
 from tests.webhooks.support import ReceiverProcess, wait_for
 
@@ -38,18 +36,10 @@ TOPICS = ("Accounts", "SalesInvoices", "GLAccounts")
 
 
 @dataclass
-class Live:
-    """The sandbox, the receiver and what the runs write."""
+class Live(Pipeline):
+    """The end-to-end pipeline of tests/e2e, plus the receiver that starts its runs."""
 
-    sandbox: SandboxProcess
     receiver: ReceiverProcess
-    work: Path
-    env: dict[str, str]
-    tap: TapExactOnline
-
-    @property
-    def db(self) -> Path:
-        return self.work / "exactonline.duckdb"
 
     def run_after(self, last_run: int) -> dict[str, Any]:
         """Wait until a run newer than ``last_run`` finished and nothing is pending."""
@@ -63,16 +53,10 @@ class Live:
         return wait_for(finished, 240, "the triggered meltano run", interval=0.5)
 
     def problems(self, stream: str, allowed_extra: set[Any] | None = None) -> list[str]:
-        """Differences between DuckDB and the truth of ``stream`` in division A."""
-        converter = self.tap.streams[stream]
-        key = SPECS[stream].key
-        expected = {}
-        for row in self.sandbox.truth(DIV_A, stream):
-            record = converter.convert(row, DIV_A)
-            value = record[key]
-            expected[(DIV_A, value.lower() if isinstance(value, str) else value)] = record
-        actual, doubled = warehouse_rows(self.db, stream, key)
-        return compare(converter, expected, actual, doubled).problems(allowed_extra)
+        """Differences between DuckDB and the truth of ``stream`` in division A (the only
+        division the triggered runs read)."""
+        expected = {k: v for k, v in self.expected(stream).items() if k[0] == DIV_A}
+        return self.diff(stream, expected).problems(allowed_extra)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +82,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         receiver.start(timeout=180)
         tap = TapExactOnline(config=sandbox.tap_config(seed=True), parse_env_config=False)
-        yield Live(sandbox, receiver, work, env, tap)
+        yield Live(sandbox, work, env, tap, receiver)
     finally:
         receiver.stop()
         sandbox.stop()
