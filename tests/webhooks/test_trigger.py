@@ -119,6 +119,27 @@ def test_a_failed_run_keeps_its_events_and_is_retried_with_backoff(tmp_path: Pat
     assert "recorded run 1 failing" in log or "exit 1: recorded run 1 failing" in log
 
 
+def test_a_trigger_failure_before_the_command_keeps_its_events_for_later(
+        tmp_path: Path) -> None:
+    """A failure between claiming the events and starting the command (here: the run-log
+    folder cannot be made) must not strand the events as ``running``: they run once it is
+    fixed, without a restart of the receiver."""
+    recorder = RecordingCommand(tmp_path)
+    in_the_way = tmp_path / "webhook-runs"  # beside events.sqlite: where run logs go
+    in_the_way.write_text("a file where the run-log folder belongs")
+    settings = {"webhook_debounce_seconds": 1, "webhook_command": recorder.command}
+    with ReceiverProcess(tmp_path, settings) as receiver:
+        receiver.post(notification(topic="Items", key=key(40)))
+        wait_for(lambda: "webhook trigger failed" in receiver.log(), 30, "the failure")
+        assert recorder.runs() == []
+        in_the_way.unlink()
+        wait_for(recorder.runs, 30, "the run once the folder can be made")
+        settled(receiver)
+        events = receiver.events()
+    assert [(e["Key"], e["status"]) for e in events] == [(key(40), "done")]
+    assert len(recorder.runs()) == 1
+
+
 def test_pending_events_survive_a_crash_of_the_receiver(tmp_path: Path) -> None:
     recorder = RecordingCommand(tmp_path, seconds=30)
     slow = {"webhook_debounce_seconds": 3600, "webhook_command": recorder.command}
