@@ -6,25 +6,24 @@ divisions, the outcome), given to every stream and shared by every division (CON
 
 from __future__ import annotations
 
-import sys
+import io
 import typing as t
 from functools import cached_property
 
-import requests
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.mapper import PluginMapper
+from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib import Catalog
 from typing_extensions import override
 
-from tap_exactonline.api import ExactOnlineError
-from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
-from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError
+from tap_exactonline import command, inputs
+from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
 from tap_exactonline.streams import STREAM_TYPES
-from tap_exactonline.tokenstore import TokenStoreError
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -179,31 +178,74 @@ class TapExactOnline(Tap):
         """Divisions this run reads (see ``Run.divisions``)."""
         return self.run.divisions
 
+    # -- the command line ---------------------------------------------------------------------
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the CLI; our one-line errors end the process with that line, exit status 1."""
-        one_line = (
-            InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
-            ExactOnlineError,
-            UnknownRegionError,
-            ReauthorizationRequired,
-            TokenEndpointError,
-            TokenStoreError,
-        )
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command; known failures end as one line (``command.OneLineCommand``)."""
+        return command.wrap(super().get_singer_command())
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option,
+                  value: tuple[str, ...]) -> _ConfigInput:
+        """Read ``--config`` files (or ``ENV``); a missing or malformed file is one line."""
+        config: dict[str, t.Any] = {}
+        parse_env = False
+        for path in value:
+            if path == "ENV":
+                parse_env = True
+            else:
+                config |= inputs.read_json_file(path, "--config")
+        return _ConfigInput(config=config, parse_env=parse_env)
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Check ``--state`` and ``--catalog`` before the SDK reads them; then run.
+
+        Raises:
+            inputs.InputError: A file is not JSON, or STATE or catalog has a wrong shape or
+                a bookmark of the wrong type (one line naming the stream).
+        """
+        replication_keys = {t.name: t.replication_key or None for t in STREAM_TYPES}
+        if state is not None:
+            text = state.read()
+            data = inputs.parse_json_text(text, f"--state file {state.name}")
+            inputs.check_state(data, replication_keys, cls.logger)
+            state = io.StringIO(text)
+        if catalog is not None:
+            text = catalog.read()
+            data = inputs.parse_json_text(text, f"--catalog file {catalog.name}")
+            inputs.check_catalog(data, replication_keys, cls.logger)
+            catalog = io.StringIO(text)
         try:
-            super().invoke(*args, **kwargs)
-        except one_line as exc:
-            sys.stderr.write(f"tap-exactonline: {exc}\n")
-            raise SystemExit(1) from None
-        except RetriableAPIError as exc:
-            sys.stderr.write(f"tap-exactonline: still failing after retries: {exc}\n")
-            raise SystemExit(1) from None
-        except requests.RequestException as exc:
-            sys.stderr.write(
-                f"tap-exactonline: cannot reach Exact Online ({type(exc).__name__}): "
-                "check base_url/region and the network, then run again\n"
-            )
-            raise SystemExit(1) from None
+            super().invoke(about=about, about_format=about_format, config=config, state=state,
+                           catalog=catalog)
+        except ConfigValidationError as exc:  # before the SDK logs it over several lines
+            raise inputs.InputError(command.config_error_line(exc)) from None
+
+    @override
+    def sync_all(self) -> None:
+        """Check the settings, emit the incoming STATE first, then sync every stream.
+
+        The first STATE message goes out before any RECORD, even on a first run (as
+        ``{"bookmarks": {}}``): target-duckdb 0.8.0 treats the first STATE it receives as
+        already flushed, so a STATE written after some records would later be forwarded as
+        if those records were loaded, and a crash would lose them for good.
+
+        Raises:
+            inputs.InputError: A setting is present but unusable (empty client_id, negative
+                daily_call_reserve, start_date not ISO-8601).
+        """
+        inputs.check_settings(self.config)
+        self.state.setdefault("bookmarks", {})  # type: ignore[attr-defined]
+        super().sync_all()
 
 
 if __name__ == "__main__":
