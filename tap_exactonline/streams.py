@@ -434,4 +434,9 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
 
 
 STREAM_TYPES: tuple[type[CatalogStream], ...] = tuple(_declare(spec) for spec in CATALOG)
+#: Replication key per stream: ``Timestamp``, ``Modified``, ``EntryModified``; None = full table.
+REPLICATION_KEYS: dict[str, str | None] = {
+    cls.spec.name: (cls.replication_key if isinstance(cls.replication_key, str) else None)
+    for cls in STREAM_TYPES
+}
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})

@@ -23,7 +23,7 @@ from typing_extensions import override
 from tap_exactonline import command, inputs
 from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
-from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.streams import REPLICATION_KEYS, STREAM_TYPES
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -207,22 +207,20 @@ class TapExactOnline(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Check ``--state`` and ``--catalog`` before the SDK reads them; then run.
+        """Read ``--state`` and ``--catalog`` as JSON objects and check the catalog; then run.
 
         Raises:
-            inputs.InputError: A file is not JSON, or STATE or catalog has a wrong shape or
-                a bookmark of the wrong type (one line naming the stream).
+            inputs.InputError: A file is not a JSON object, or the catalog has a wrong shape
+                (one line naming the file or stream).
         """
-        replication_keys = {t.name: t.replication_key or None for t in STREAM_TYPES}
         if state is not None:
             text = state.read()
-            data = inputs.parse_json_text(text, f"--state file {state.name}")
-            inputs.check_state(data, replication_keys, cls.logger)
+            inputs.parse_json_text(text, f"--state file {state.name}")
             state = io.StringIO(text)
         if catalog is not None:
             text = catalog.read()
             data = inputs.parse_json_text(text, f"--catalog file {catalog.name}")
-            inputs.check_catalog(data, replication_keys, cls.logger)
+            inputs.check_catalog(data, REPLICATION_KEYS, cls.logger)
             catalog = io.StringIO(text)
         try:
             super().invoke(about=about, about_format=about_format, config=config, state=state,
@@ -231,21 +229,36 @@ class TapExactOnline(Tap):
             raise inputs.InputError(command.config_error_line(exc)) from None
 
     @override
-    def sync_all(self) -> None:
-        """Check the settings, emit the incoming STATE first, then sync every stream.
-
-        The first STATE message goes out before any RECORD, even on a first run (as
-        ``{"bookmarks": {}}``): target-duckdb 0.8.0 treats the first STATE it receives as
-        already flushed, so a STATE written after some records would later be forwarded as
-        if those records were loaded, and a crash would lose them for good.
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The settings schema, then what it cannot say (``inputs.check_settings``).
 
         Raises:
+            ConfigValidationError: The settings schema fails.
             inputs.InputError: A setting is present but unusable (empty client_id, negative
                 daily_call_reserve, start_date not ISO-8601).
         """
-        inputs.check_settings(self.config)
-        self.state.setdefault("bookmarks", {})  # type: ignore[attr-defined]
-        super().sync_all()
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if raise_errors:
+            inputs.check_settings(self._config)
+        return errors
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the STATE (``inputs.check_state``), load it, and make it a bookmarks object.
+
+        The first STATE message goes out before any RECORD, even on a first run (as
+        ``{"bookmarks": {}}``; the SDK writes the incoming STATE first when it is not
+        empty): target-duckdb 0.8.0 treats the first STATE it receives as already flushed,
+        so a STATE written after some records would later be forwarded as if those records
+        were loaded, and a crash would lose them for good.
+
+        Raises:
+            inputs.InputError: A wrong shape, or a bookmark of the wrong type (one line
+                naming the stream and what to do).
+        """
+        inputs.check_state(state, REPLICATION_KEYS, self.logger)
+        super().load_state(state)
+        self.state.setdefault("bookmarks", {})
 
 
 if __name__ == "__main__":
