@@ -219,6 +219,15 @@ class TokenStore(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (database connections)."""
 
+    def write_problem(self) -> str | None:
+        """Why a write would fail, found without writing or creating anything.
+
+        Returns:
+            One line, or None when no problem is visible (an SQL store's database is only
+            known to accept writes by writing).
+        """
+        return None
+
     def _encrypt(self, record: TokenRecord) -> bytes:
         return self._fernet.encrypt(record.to_json())
 
@@ -301,6 +310,24 @@ class FileTokenStore(TokenStore):
         except OSError as exc:
             raise _unusable(self.lock_path, "lock", exc) from None
         os.close(fd)
+
+    @override
+    def write_problem(self) -> str | None:
+        folder = self.path.parent
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is not a folder: set token_store_path to a writable location"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return (f"the folder {existing} is not writable: fix its permissions or set "
+                    "token_store_path to a writable location")
+        for path in (self.path, self.lock_path):
+            if path.is_dir():
+                return f"{path} is a folder, not a file: remove it"
+            if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+                return f"{path} is not readable and writable: fix its permissions"
+        return None
 
     def _ensure_folder(self) -> None:
         try:
