@@ -45,6 +45,7 @@ if t.TYPE_CHECKING:
     from tap_exactonline.run import Run
 
 _RECORDS = "_exact_records"  # the converted records of a page, kept on its response
+_LOOP = "_exact_next_loop"  # a PageLoopError for a page whose __next leads back
 
 
 class ExactNextPaginator(BaseHATEOASPaginator):
@@ -176,14 +177,15 @@ class ExactOnlineStream(RESTStream):
 
         The rows are converted here, before any of them is emitted, and kept on the response
         for :meth:`parse_response`: a page with one bad row is retried whole and never
-        reaches a record or STATE.
+        reaches a record or STATE. A ``__next`` link back to a page this partition already
+        read ends the partition after this page's records
+        (:class:`~tap_exactonline.api.PageLoopError`, raised by :meth:`parse_response`).
 
         Raises:
             RetriableAPIError: 5xx, 429, a 2xx body that is not complete valid JSON, or a
                 page that cannot be records (``d.results`` not a list, a row without its
                 key, a bad Timestamp or date): one line naming stream, division and field.
             ExactOnlineAPIError: 400-499 except 429 (never retried: Exact's error budget).
-            PageLoopError: ``__next`` points back to a page this partition already read.
         """
         status = response.status_code
         division = getattr(self, "_request_division", None)
@@ -209,20 +211,21 @@ class ExactOnlineStream(RESTStream):
                 f"{self.name}: division {division}: a row Exact sent cannot be a record: {exc}",
                 response,
             ) from None
-        self._check_next(response, next_url, division)
         setattr(response, _RECORDS, records)
+        setattr(response, _LOOP, self._next_loop(response, next_url, division))
 
-    def _check_next(self, response: requests.Response, next_url: str | None,
-                    division: int | None) -> None:
-        """Refuse a ``__next`` link to a page this partition already read (a loop)."""
+    def _next_loop(self, response: requests.Response, next_url: str | None,
+                   division: int | None) -> PageLoopError | None:
+        """The error for a ``__next`` link to a page this partition already read, if any."""
         pages = self._pages_read
         pages.add(str(response.request.url))
-        if next_url is not None and next_url in pages:
-            raise PageLoopError(
-                f"{self.name}: division {division}: Exact's __next link points back to a page "
-                f"already read after {len(pages)} pages (a paging loop): the partition stops "
-                "here with its previous bookmark; run again later"
-            )
+        if next_url is None or next_url not in pages:
+            return None
+        return PageLoopError(
+            f"{self.name}: division {division}: Exact's __next link points back to a page "
+            f"already read, after {len(pages)} pages (a paging loop): the partition stops "
+            "there; run again later"
+        )
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         """Exponential waits 1, 2, 4, ... 60 s (jitter added by the SDK)."""
@@ -252,6 +255,9 @@ class ExactOnlineStream(RESTStream):
                                            self._current_division))
         yield from records
         self.after_page()
+        loop = getattr(response, _LOOP, None)
+        if loop is not None:  # the page was good; the link after it leads back
+            raise loop
 
     def after_page(self) -> None:
         """Hook run after the last row of a page has been emitted."""
