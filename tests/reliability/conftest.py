@@ -18,7 +18,8 @@ from tests.support.sandbox import SandboxProcess
 
 LEDGER = Ledger()
 STARTED = time.monotonic()
-REPORT_HEADER = Path(__file__).with_name("report_header.md")
+BEGIN = "<!-- figures: written by make chaos -->"
+END = "<!-- end of figures -->"
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +47,13 @@ def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With ``CHAOS_REPORT=<path>``: put the figures between the markers of that file."""
     target = os.environ.get("CHAOS_REPORT")
     if not target or not LEDGER.rows:
         return
-    header = REPORT_HEADER.read_text(encoding="utf-8")
-    outcome = "all passed" if exitstatus == 0 else f"pytest exit status {exitstatus}"
-    body = LEDGER.render(STARTED)
-    Path(target).write_text(
-        header.replace("{{FIGURES}}", body).replace("{{OUTCOME}}", outcome), encoding="utf-8")
+    path = Path(target)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    outcome = "every test passed" if exitstatus == 0 else f"pytest exit status {exitstatus}"
+    figures = f"\n{LEDGER.render(STARTED)}\nOutcome of the suite: {outcome}.\n"
+    path.write_text(text[:start] + figures + text[end:], encoding="utf-8")
