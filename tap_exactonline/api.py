@@ -34,6 +34,14 @@ MAX_REAUTHORIZATIONS = 3
 #: Seconds before an API call times out (then retried with backoff).
 REQUEST_TIMEOUT = 120
 _PAYLOAD = "_exact_payload"
+#: Failures of a call that are retried: no connection, a reset or timeout, a body that breaks
+#: off (the SDK's backoff retries the same list for the streams).
+_RETRIED_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class ExactOnlineError(Exception):
@@ -201,7 +209,8 @@ class ExactOnlineHTTP:
     ) -> list[dict[str, t.Any]]:
         """GET a (small) collection, following ``__next``; for lookups outside the streams.
 
-        5xx answers, connection errors and invalid JSON are retried with exponential backoff.
+        5xx answers, connection errors, bodies that break off and invalid JSON are retried with
+        exponential backoff.
 
         Raises:
             ExactOnlineAPIError: A 4xx answer (one-line message naming ``what``).
@@ -225,7 +234,7 @@ class ExactOnlineHTTP:
             ).prepare()
             try:
                 response = self.send(request, division)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _RETRIED_EXCEPTIONS as exc:
                 last = f"{type(exc).__name__}"
                 continue
             if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR or (
