@@ -21,18 +21,34 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
-from urllib3.exceptions import NewConnectionError
 
 from tap_exactonline.regions import resolve_base_url
+from tap_exactonline.tokenendpoint import (
+    TOKEN_CALL_ATTEMPTS,
+    TokenAnswer,
+    TokenEndpoint,
+    TokenEndpointError,
+)
+from tap_exactonline.tokenrules import (
+    LOGIN_COMMAND,
+    MIN_AGE_FRACTION,
+    REFRESH_TOKEN_WARN_DAYS,
+    lost_story,
+    margin,
+    redeem_advice,
+    refresh_due_at,
+    refresh_token_dies_at,
+    utc_time,
+    window_opens,
+)
 from tap_exactonline.tokenstore import (
     StoreTransaction,
     TokenRecord,
@@ -44,21 +60,25 @@ from tap_exactonline.tokenstore import (
     seed_hash,
 )
 
-LOGIN_COMMAND = "exactonline auth login"
-REFRESH_MARGIN_SECONDS = 30.0
-"""Refresh this long before the access token expires (Exact's advice)."""
-MIN_AGE_FRACTION = 0.95
-"""Never refresh before this fraction of the lifetime: 570 s of Exact's 600 s."""
-REFRESH_TOKEN_DAYS = 30
-"""An unused refresh token dies this many days after issue (Exact, since July 2021)."""
-REFRESH_TOKEN_WARN_DAYS = 25
-TOKEN_CALL_ATTEMPTS = 3
-HTTP_TIMEOUT = (10.0, 60.0)
-RECOVERY_MARGIN_SECONDS = 5.0
-"""Wait this much beyond the 570-s rule before asking again after a lost answer."""
-USED_REFRESH_TOKEN_SECONDS = 600.0
-"""A refresh token Exact rotated stays usable this long while its successor is unused (§2)."""
 _T = TypeVar("_T")
+__all__ = [  # names other modules import from here
+    "LOGIN_COMMAND",
+    "MIN_AGE_FRACTION",
+    "ExactOnlineAuthenticator",
+    "ReauthorizationRequired",
+    "TokenEndpointError",
+    "refresh_due_at",
+    "refresh_token_dies_at",
+]
+
+class _WaitThenRetry(Exception):
+    """Exact's 570-s window for a new token opens at ``until`` (epoch s); ``story`` says why."""
+
+    def __init__(self, until: float, story: str) -> None:
+        super().__init__(story)
+        self.until = until
+        self.story = story
+
 
 _warned_no_key = False
 
@@ -68,53 +88,6 @@ class ReauthorizationRequired(Exception):
 
     ``str(exc)`` is one line naming ``exactonline auth login`` and never holds a secret.
     """
-
-
-class TokenEndpointError(Exception):
-    """The token endpoint failed in a way a new login would not fix (down, rate limited).
-
-    ``str(exc)`` is one line without secrets.
-    """
-
-
-@dataclass(frozen=True)
-class _TokenAnswer:
-    """One token-endpoint answer, classified.
-
-    kind: ``ok`` (new tokens), ``too_early`` (570 s rule; current token still valid),
-    ``rejected`` (refresh token or code refused: 400/401), ``lost`` (a 200 whose body broke
-    off), ``failed`` (no answer after every attempt). ``lost_at``: when an attempt that may
-    have reached Exact got no answer.
-    """
-
-    kind: str
-    status: int
-    access_token: str | None = None
-    expires_in: float | None = None
-    refresh_token: str | None = None
-    error: str = ""
-    lost_at: float | None = None
-
-
-def refresh_due_at(record: TokenRecord) -> float:
-    """Epoch seconds from which the access token should be refreshed.
-
-    ``max(issued + 95% of lifetime, expires - 30 s)``: 570 s for Exact's 600 s tokens, 1.9 s
-    for the sandbox's 2 s tokens. ``-inf`` when the record holds no access token.
-    """
-    if not record.access_token or record.access_token_expires_at is None:
-        return float("-inf")
-    lifetime = record.access_token_lifetime or 0.0
-    issued = record.access_token_issued_at or record.access_token_expires_at
-    return max(issued + MIN_AGE_FRACTION * lifetime,
-               record.access_token_expires_at - REFRESH_MARGIN_SECONDS)
-
-
-def refresh_token_dies_at(record: TokenRecord) -> float | None:
-    """Epoch seconds at which the stored refresh token dies if unused (issue + 30 days)."""
-    if record.refresh_token_issued_at is None:
-        return None
-    return record.refresh_token_issued_at + REFRESH_TOKEN_DAYS * 86400
 
 
 def _bearer(request: requests.PreparedRequest | None) -> str | None:
@@ -167,7 +140,10 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         self.logger = logger or logging.getLogger("tap_exactonline.auth")
         self._now = time_func
         self._sleep = sleep_func
-        self._session = session or requests.Session()
+        self._endpoint = TokenEndpoint(
+            url=f"{self.base_url}/api/oauth2/token", client_secret=client_secret,
+            session=session or requests.Session(), logger=self.logger, now=time_func,
+            sleep=sleep_func, known_tokens=self._known_tokens)
         self._mutex = threading.RLock()
         self._record: TokenRecord | None = None
         self._not_before = 0.0
@@ -175,8 +151,6 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         self._unreadable_warned = False
         self._unreadable: TokenStoreUnreadable | None = None
         self._last_outcome = ""
-        self.token_calls = 0
-        """Token-endpoint calls made by this instance (for logs and the CLI)."""
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -227,7 +201,12 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
     @property
     def token_url(self) -> str:
         """``{base}/api/oauth2/token``."""
-        return f"{self.base_url}/api/oauth2/token"
+        return self._endpoint.token_url
+
+    @property
+    def token_calls(self) -> int:
+        """Token-endpoint calls made by this instance (for logs and the CLI)."""
+        return self._endpoint.calls
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
         """``{base}/api/oauth2/auth?...`` for the authorization-code flow (fact sheet §2)."""
@@ -359,7 +338,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         """
         with self._mutex, self.store.transaction() as tx:
             old = self._load(tx, quiet=True)
-            answer = self._token_call({
+            answer = self._endpoint.call({
                 "grant_type": "authorization_code",
                 "code": code,
                 "redirect_uri": redirect_uri,
@@ -408,7 +387,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             seconds = max(0.0, wait.until - self._now())
             self.logger.warning(
                 "%s: waiting %.0f s (until %s) for Exact Online's 570-s rule, then asking "
-                "once more", wait.story, seconds, _utc(wait.until))
+                "once more", wait.story, seconds, utc_time(wait.until))
             self._sleep(seconds)
             return attempt(True)
 
@@ -491,9 +470,9 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         now = self._now()
         pending = record if record is not None and record.refresh_call_started_at else None
         if pending is not None and not waited:
-            until = _window_opens(pending)
+            until = window_opens(pending)
             if now < until:
-                raise _WaitThenRetry(until, _lost_story(pending))
+                raise _WaitThenRetry(until, lost_story(pending))
         candidates = self._candidates(record)
         rejections: list[str] = []
         for refresh_token, source in candidates:
@@ -505,7 +484,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             if self._unreadable is None:  # never overwrite a store we could not read
                 tx.checkpoint(marker)
             try:
-                answer = self._token_call({
+                answer = self._endpoint.call({
                     "grant_type": "refresh_token",
                     "refresh_token": refresh_token,
                     "client_id": self.client_id,
@@ -537,8 +516,8 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             if answer.kind == "failed":
                 self._settle_marker(tx, record, marker, lost)
                 raise TokenEndpointError(
-                    (_lost_story(marker) + "; the token endpoint failed "
-                     f"{TOKEN_CALL_ATTEMPTS} times ({answer.error}): {_redeem_advice(marker)}")
+                    (lost_story(marker) + "; the token endpoint failed "
+                     f"{TOKEN_CALL_ATTEMPTS} times ({answer.error}): {redeem_advice(marker)}")
                     if lost else
                     f"Exact Online token endpoint failed {TOKEN_CALL_ATTEMPTS} times "
                     f"({answer.error}): check the network or Exact's status page and retry"
@@ -548,9 +527,9 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                     tx.checkpoint(marker)
                     if waited:
                         raise TokenEndpointError(
-                            f"{_lost_story(marker)}, and Exact still refuses a new access "
-                            f"token at {_utc(self._now())}: {_redeem_advice(marker)}")
-                    raise _WaitThenRetry(_window_opens(marker), _lost_story(marker))
+                            f"{lost_story(marker)}, and Exact still refuses a new access "
+                            f"token at {utc_time(self._now())}: {redeem_advice(marker)}")
+                    raise _WaitThenRetry(window_opens(marker), lost_story(marker))
                 self._settle_marker(tx, record, marker, lost=False)
                 return self._keep_after_too_early(tx, record, answer, forced=forced,
                                                   rejected=rejected, waited=waited)
@@ -558,7 +537,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             self.logger.debug("token endpoint rejected the %s (%s)", source, answer.error)
             if lost:
                 raise ReauthorizationRequired(
-                    f"{_lost_story(marker)}, and Exact no longer accepts the refresh token it "
+                    f"{lost_story(marker)}, and Exact no longer accepts the refresh token it "
                     f"rotated then ({answer.error}): run `{LOGIN_COMMAND}`")
             self._settle_marker(tx, record, marker, lost=False)
         if isinstance(self._unreadable, TokenStoreWrongKey):
@@ -626,7 +605,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         self,
         tx: StoreTransaction,
         record: TokenRecord | None,
-        answer: _TokenAnswer,
+        answer: TokenAnswer,
         *,
         forced: bool,
         rejected: str | None = None,
@@ -660,9 +639,9 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             lifetime = fresh.access_token_lifetime or 600.0
             issued = fresh.access_token_issued_at or now
             raise TokenEndpointError(
-                f"Exact Online answered 401 to the access token issued at {_utc(issued)} and "
+                f"Exact Online answered 401 to the access token issued at {utc_time(issued)} and "
                 "refuses a new one until about "
-                f"{_utc(max(now, issued) + MIN_AGE_FRACTION * lifetime)} (570 s after the last "
+                f"{utc_time(max(now, issued) + MIN_AGE_FRACTION * lifetime)} (570 s after the last "
                 "one it issued to this app): run again after that; if it happens again, run "
                 "`exactonline check`"
             )
@@ -674,7 +653,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             lifetime = (fresh.access_token_lifetime if fresh else None) or 600.0
             if not waited:
                 raise _WaitThenRetry(
-                    now + MIN_AGE_FRACTION * lifetime + _margin(lifetime),
+                    now + MIN_AGE_FRACTION * lifetime + margin(lifetime),
                     "Exact Online refuses a new access token for now (another client of this "
                     "app got one less than 570 s ago) and none valid is stored")
             raise TokenEndpointError(
@@ -693,7 +672,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         return fresh
 
     def _record_from(
-        self, answer: _TokenAnswer, previous: TokenRecord | None, seed: str | None
+        self, answer: TokenAnswer, previous: TokenRecord | None, seed: str | None
     ) -> TokenRecord:
         now = self._now()
         refresh_token = answer.refresh_token or (previous.refresh_token if previous else None)
@@ -709,187 +688,11 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             last_refresh_at=now,
         )
 
-    def _token_call(self, form: dict[str, str]) -> _TokenAnswer:
-        """POST the token endpoint; retry connection errors and 5xx; classify the answer.
-
-        Returns:
-            The classified answer; kind ``failed`` after ``TOKEN_CALL_ATTEMPTS`` attempts
-            without an answer. ``lost_at`` is set when an attempt may have reached Exact
-            without its answer reaching us (reset or truncated after sending).
-
-        Raises:
-            TokenEndpointError: Rate limited (200 calls/day) or an unexpected answer.
-        """
-        secrets = [v for k, v in form.items() if k in ("refresh_token", "code", "client_secret")]
-        last_problem = ""
-        lost_at: float | None = None
-        for attempt in range(1, TOKEN_CALL_ATTEMPTS + 1):
-            self.token_calls += 1
-            self.logger.debug("token endpoint call (grant_type=%s, attempt %d)",
-                              form["grant_type"], attempt)
-            try:
-                resp = self._session.post(
-                    self.token_url,
-                    data=form,
-                    headers={"Accept": "application/json"},
-                    timeout=HTTP_TIMEOUT,
-                )
-            except requests.RequestException as exc:
-                last_problem = f"{type(exc).__name__} reaching {self.token_url}"
-                if not _never_sent(exc):
-                    lost_at = self._now()
-            else:
-                if resp.status_code < 500:
-                    try:
-                        answer = self._classify(resp, secrets)
-                    except TokenEndpointError as exc:
-                        exc.lost_at = lost_at  # type: ignore[attr-defined]
-                        raise
-                    if answer.kind != "lost":
-                        return replace(answer, lost_at=lost_at)
-                    lost_at = self._now()
-                    last_problem = answer.error
-                else:
-                    last_problem = f"HTTP {resp.status_code}"
-            if attempt < TOKEN_CALL_ATTEMPTS:
-                self._sleep(2.0 ** (attempt - 1))
-        return _TokenAnswer("failed", 0, error=last_problem, lost_at=lost_at)
-
-    def _classify(self, resp: requests.Response, secrets: list[str]) -> _TokenAnswer:
-        try:
-            body = resp.json()
-        except ValueError:
-            if resp.status_code == 200 and "json" in resp.headers.get("Content-Type", ""):
-                return _TokenAnswer("lost", 200, error="HTTP 200 with an unreadable JSON body")
-            body = None
-        hide = [*secrets, self._client_secret, *self._known_tokens()]
-        if not isinstance(body, dict):
-            if resp.status_code == 200:
-                raise TokenEndpointError(
-                    f"Exact Online token endpoint answered HTTP 200 with "
-                    f"{_one_line(_describe_body(resp), hide)} instead of tokens: check base_url "
-                    "or region (it must be Exact Online's host, not a proxy or login page), "
-                    "then run again")
-            body = {}
-        error = _one_line(
-            ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-            or f"HTTP {resp.status_code}",
-            hide,
-        )
-        access_token = body.get("access_token") or None
-        new_refresh = body.get("refresh_token") or None
-        expires_in = _seconds(body.get("expires_in"))
-        if "not expired" in error.lower():
-            return _TokenAnswer("too_early", resp.status_code, access_token, expires_in,
-                                new_refresh, error)
-        if resp.status_code == 200 and access_token:
-            token_type = str(body.get("token_type") or "bearer")
-            if token_type.lower() != "bearer":
-                raise TokenEndpointError(
-                    f"Exact Online returned token_type {token_type[:20]!r}, expected Bearer")
-            return _TokenAnswer("ok", 200, access_token, expires_in, new_refresh)
-        if resp.status_code == 200:
-            keys = ", ".join(sorted(str(k) for k in body)[:8]) or "no keys"
-            raise TokenEndpointError(
-                f"Exact Online token endpoint answered HTTP 200 with JSON without an "
-                f"access_token (keys: {_one_line(keys, hide)}): check base_url or region, "
-                "then run again")
-        if "rate limit" in error.lower() or resp.status_code == 429:
-            raise TokenEndpointError(
-                f"Exact Online token endpoint limit reached ({error}): at most 200 token calls "
-                "per app and user per day; the stored tokens are kept, run again tomorrow"
-            )
-        if resp.status_code in (400, 401):
-            return _TokenAnswer("rejected", resp.status_code, error=f"HTTP {resp.status_code} "
-                                f"{error}")
-        raise TokenEndpointError(
-            f"Exact Online token endpoint answered HTTP {resp.status_code} ({error})")
-
     def _known_tokens(self) -> list[str]:
         record = self._record
         if record is None:
             return []
         return [t for t in (record.access_token, record.refresh_token) if t]
-
-
-class _WaitThenRetry(Exception):
-    """Exact's 570-s window for a new token opens at ``until`` (epoch s); ``story`` says why."""
-
-    def __init__(self, until: float, story: str) -> None:
-        super().__init__(story)
-        self.until = until
-        self.story = story
-
-
-def _margin(lifetime: float) -> float:
-    """Seconds to wait beyond 95% of the lifetime: 5 s for Exact's 600 s tokens."""
-    return min(RECOVERY_MARGIN_SECONDS, 0.02 * lifetime)
-
-
-def _window_opens(record: TokenRecord) -> float:
-    """When Exact grants again after the unanswered call the record's marker describes."""
-    lifetime = record.access_token_lifetime or 600.0
-    last = record.refresh_call_failed_at or record.refresh_call_started_at or 0.0
-    return last + MIN_AGE_FRACTION * lifetime + _margin(lifetime)
-
-
-def _lost_story(record: TokenRecord) -> str:
-    """What happened to the token call the record's marker describes, in words."""
-    return (f"Exact Online's answer to the token refresh at "
-            f"{_utc(record.refresh_call_started_at or 0.0)} never arrived (the run was killed "
-            "or the connection broke); Exact may have rotated the refresh token then")
-
-
-def _redeem_advice(record: TokenRecord) -> str:
-    """What to do with a possibly rotated refresh token, and until when it can work."""
-    dies = (record.refresh_call_started_at or 0.0) + USED_REFRESH_TOKEN_SECONDS
-    return (f"run `exactonline auth refresh` between {_utc(_window_opens(record))} and "
-            f"{_utc(dies)} (the old refresh token works only then), otherwise "
-            f"`{LOGIN_COMMAND}`")
-
-
-def _utc(epoch: float) -> str:
-    """``HH:MM:SS UTC`` of an epoch time."""
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%H:%M:%S UTC")
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the server (no connection was made)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    inner = exc.args[0] if exc.args else None
-    reason = getattr(inner, "reason", inner)
-    return isinstance(reason, NewConnectionError)
-
-
-def _describe_body(resp: requests.Response) -> str:
-    """A short description of a non-JSON body: an HTML page (with its title), or text."""
-    text = resp.text or ""
-    if not text.strip():
-        return "an empty body"
-    kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
-    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    if match:
-        return f"an HTML page titled {' '.join(match.group(1).split())[:80]!r}"
-    if "<html" in text[:500].lower():
-        return "an HTML page"
-    return f"{len(resp.content)} bytes of {kind}"
-
-
-def _seconds(value: Any) -> float | None:
-    """``expires_in`` as seconds: Exact sends a string ("600"), others a number."""
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _one_line(text: str, secrets: list[str], limit: int = 200) -> str:
-    """Collapse whitespace, cut to ``limit`` characters, and replace secret values with ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _warn_no_key_once(logger: logging.Logger) -> None:
