@@ -36,6 +36,7 @@ from tap_exactonline.tokenstore import open_token_store
 from tests.e2e.helpers import MELTANO, REPO_ROOT, same_value, warehouse_rows
 from tests.support.meltano import TOKEN_STORE_KEY, isolated_meltano_env
 from tests.support.sandbox import SandboxProcess
+from tests.tap.helpers import expected_records
 
 TRACEBACK = "Traceback (most recent call last)"
 LOGIN = "exactonline auth login"
@@ -315,18 +316,17 @@ class Pipeline:
         return list(info["accessible"])
 
     def expected(self, stream_name: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-        stream = self.tap.streams[stream_name]
-        key = SPECS[stream_name].key
+        """The converted truth of a stream, keyed by (division, key) as DuckDB stores it."""
         divisions = self.divisions()
-        if stream_name == "divisions":
+        if stream_name == "divisions":  # read once, not per division
             divisions = divisions[:1]
+        key = SPECS[stream_name].key
         out: dict[tuple[Any, ...], dict[str, Any]] = {}
         for division in divisions:
-            for row in self.sandbox.truth(division, stream_name):
-                record = stream.convert(row, division)
+            for record in expected_records(self.sandbox, division, stream_name):
                 value = record[key]
-                value = value.lower() if isinstance(value, str) else value
-                out[(int(record["Division"]), value)] = record
+                out[(int(record["Division"]),
+                     value.lower() if isinstance(value, str) else value)] = record
         return out
 
     def judge(self, *, deleted: set[tuple[str, tuple[Any, ...]]] = frozenset(),

@@ -20,7 +20,7 @@ import requests
 from tap_exactonline.auth import ExactOnlineAuthenticator
 from tap_exactonline.tokenstore import open_token_store
 from tests.oauth.helpers import advance_clock, read_store, run_cli, write_config
-from tests.reliability.harness import Ledger, one_line_error, run_tap
+from tests.reliability.harness import Ledger, TapRun, one_line_error, run_tap
 from tests.support.sandbox import SandboxProcess
 
 pytestmark = pytest.mark.reliability
@@ -133,21 +133,29 @@ def test_a_run_killed_inside_a_token_call_is_recovered_by_the_next(
     assert sandbox.stats()["token_grants"] == 4  # seed, killed run's, after the wait, later
 
 
-def test_a_second_401_on_the_same_request_reauthorizes_again(
-    start_sandbox, tmp_path: Path, ledger: Ledger
-) -> None:
-    """Two slow answers outlive their access tokens (3 s tokens, 3.6 s stalls): each 401
-    gets a new token and the call is made again; the stream arrives whole, exit 0."""
+def _slow_currencies(start_sandbox, tmp_path: Path, ledger: Ledger,
+                     stalls: int) -> tuple[SandboxProcess, int, TapRun]:
+    """Read currencies with 3 s access tokens while ``stalls`` answers take 3.6 s each (the
+    token expires during each of them: a 401)."""
     sandbox = start_sandbox(divisions=1, rows=50, access_token_seconds=3)
     division = requests.get(f"{sandbox.url}/_sandbox/divisions", timeout=30).json()["current"]
-    sandbox.faults({"kind": "stall", "seconds": 3.6, "count": 2,
+    sandbox.faults({"kind": "stall", "seconds": 3.6, "count": stalls,
                     "path_contains": "general/Currencies"})
     config = sandbox.tap_config(seed=True, divisions=[division],
                                 token_store_path=str(tmp_path / "t.fernet"),
                                 token_store_key="second 401 test key")
     result = run_tap(tmp_path / "run", config, streams={"currencies"})
-    ledger.add("API 401 twice on one request", runs=1,
+    ledger.add("API 401 again on the same request", runs=1,
                tracebacks=int(result.outcome.traceback))
+    return sandbox, division, result
+
+
+def test_a_second_401_on_the_same_request_reauthorizes_again(
+    start_sandbox, tmp_path: Path, ledger: Ledger
+) -> None:
+    """Two slow answers outlive their access tokens: each 401 gets a new token and the call
+    is made again; the stream arrives whole, exit 0."""
+    sandbox, division, result = _slow_currencies(start_sandbox, tmp_path, ledger, stalls=2)
     assert result.outcome.returncode == 0, result.outcome.stderr[-2000:]
     assert len(result.records["currencies"]) == len(sandbox.truth(division, "currencies"))
     stats = sandbox.stats()
@@ -159,16 +167,7 @@ def test_a_second_401_on_the_same_request_reauthorizes_again(
 def test_401s_to_every_new_token_end_with_one_line_saying_why(
     start_sandbox, tmp_path: Path, ledger: Ledger
 ) -> None:
-    sandbox = start_sandbox(divisions=1, rows=50, access_token_seconds=3)
-    division = requests.get(f"{sandbox.url}/_sandbox/divisions", timeout=30).json()["current"]
-    sandbox.faults({"kind": "stall", "seconds": 3.6, "count": 6,
-                    "path_contains": "general/Currencies"})
-    config = sandbox.tap_config(seed=True, divisions=[division],
-                                token_store_path=str(tmp_path / "t.fernet"),
-                                token_store_key="second 401 test key")
-    result = run_tap(tmp_path / "run", config, streams={"currencies"})
-    ledger.add("API 401 twice on one request", runs=1,
-               tracebacks=int(result.outcome.traceback))
+    _, division, result = _slow_currencies(start_sandbox, tmp_path, ledger, stalls=6)
     line = one_line_error(result.outcome)
     assert "401 Unauthorized to 4 access tokens in a row" in line
     assert f"division {division}" in line
