@@ -127,3 +127,29 @@ def test_a_lookup_whose_answer_breaks_off_is_retried(box, tmp_path: Path, ledger
     assert result.outcome.returncode == 0, result.outcome.stderr[-2000:]
     want = expected_records(box, _division(box), "gl_classifications")
     assert normalized(result.records["gl_classifications"]) == normalized(want)
+
+
+def test_a_malformed_page_in_divisions_read_in_parallel_is_never_emitted(
+    start_sandbox, tmp_path: Path, ledger: Ledger
+) -> None:
+    """``parallel_divisions``: readers check pages the same way; one bad page of one division
+    is retried, and every division's records equal the truth."""
+    sandbox = start_sandbox(divisions=2, rows=60)
+    divisions = requests.get(f"{sandbox.url}/_sandbox/divisions", timeout=30).json()["accessible"]
+    sandbox.faults({"kind": "rewrite", "count": 1,
+                    "path_contains": f"{divisions[1]}/sync/Financial/GLAccounts",
+                    "rewrite": {"row": 0, "set": {"ID": None}}})
+    config = sandbox.tap_config(divisions=divisions, parallel_divisions=2,
+                                token_store_path=str(tmp_path / "t.fernet"),
+                                token_store_key="pages test key")
+    result = run_tap(tmp_path / "run", config, streams={"gl_accounts"})
+    assert result.outcome.returncode == 0, result.outcome.stderr[-2000:]
+    assert "parallel_divisions=2" in result.outcome.stderr
+    want = [r for d in divisions for r in expected_records(sandbox, d, "gl_accounts")]
+    got = result.records["gl_accounts"]
+    bad = len(got) - len(want)
+    ledger.add("malformed page, then a good one", runs=1, rows_doubled=max(bad, 0),
+               rows_lost=max(-bad, 0), tracebacks=int(result.outcome.traceback))
+    assert normalized(got) == normalized(want)
+    assert f"gl_accounts: division {divisions[1]}: a row Exact sent cannot be a record" in \
+        result.outcome.stderr
