@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import Ledger
-from tests.support.sandbox import SandboxProcess
+from tests.support.sandbox import SandboxProcess, sandbox_starter
 
 LEDGER = Ledger()
 STARTED = time.monotonic()
@@ -30,20 +30,10 @@ def ledger() -> Ledger:
 @pytest.fixture
 def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
     """Start ``SandboxProcess(**options)`` (small data, limits off); stopped after the test."""
-    started: list[SandboxProcess] = []
-
-    def start(**options: object) -> SandboxProcess:
-        options = {"seed": 9, "divisions": 2, "rows": 200, "no_limits": True,
-                   "token_calls_per_day": 5000, **options}
-        proc = SandboxProcess(**options)
-        started.append(proc)
-        log_dir = tmp_path / "sandbox-logs"
-        log_dir.mkdir(exist_ok=True)
-        return proc.start(log_dir=log_dir)
-
-    yield start
-    for proc in started:
-        proc.stop()
+    yield from sandbox_starter(
+        tmp_path / "sandbox-logs",
+        {"seed": 9, "divisions": 2, "rows": 200, "no_limits": True, "token_calls_per_day": 5000},
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

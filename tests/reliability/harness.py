@@ -36,7 +36,7 @@ from tap_exactonline.tokenstore import open_token_store
 from tests.e2e.helpers import MELTANO, REPO_ROOT, same_value, warehouse_rows
 from tests.support.meltano import TOKEN_STORE_KEY, isolated_meltano_env
 from tests.support.sandbox import SandboxProcess
-from tests.tap.helpers import expected_records
+from tests.tap.helpers import expected_records, select
 
 TRACEBACK = "Traceback (most recent call last)"
 LOGIN = "exactonline auth login"
@@ -178,13 +178,7 @@ def catalog_for(streams: set[str] | None) -> dict[str, Any]:
     """The tap's catalog with ``streams`` selected (all when None)."""
     tap = TapExactOnline(config={"client_id": "x", "client_secret": "y"},
                          parse_env_config=False, validate_config=False)
-    catalog = tap.catalog_dict
-    for entry in catalog["streams"]:
-        chosen = streams is None or entry["tap_stream_id"] in streams
-        for meta in entry["metadata"]:
-            if meta["breadcrumb"] == []:
-                meta["metadata"]["selected"] = chosen
-    return catalog
+    return select(tap.catalog_dict, streams)
 
 
 @dataclass
