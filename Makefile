@@ -4,6 +4,8 @@
 #   make test    development dependencies + the whole pytest suite
 #   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
 #   make chaos   long reliability runs (marker reliability, slow)
+#   make mutants the three realistic bugs of docs/testing.md, then mutation testing of the
+#                conversion, stream table and rate limiter (mutmut)
 #   make dist    wheel and sdist of the distribution into dist/ (hatchling)
 
 PYTHON ?= python3
@@ -17,7 +19,7 @@ PYTEST_ARGS ?=
 # only its user can read (docs/reliability.md).
 UMASK  := umask 077 &&
 
-.PHONY: demo test bench chaos lint venv meltano-install clean dist
+.PHONY: demo test bench chaos mutants lint venv meltano-install clean dist
 
 venv: $(STAMP)
 
@@ -62,6 +64,11 @@ chaos: $(MELTANO_STAMP)
 		--run-slow -p no:cacheprovider $(PYTEST_ARGS)
 	@$(UMASK) $(BIN)/python -m pytest -m "reliability or slow" --run-slow \
 		--ignore=tests/reliability $(PYTEST_ARGS)
+
+# Surviving mutants: output/mutants.txt; the accepted ones are listed in docs/testing.md.
+mutants: $(STAMP)
+	@$(BIN)/python -m tests.mutation.realistic
+	@$(BIN)/python -m tests.mutation.run
 
 lint: $(STAMP)
 	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts orchestration

@@ -33,10 +33,11 @@ from tap_exactonline import odata
 from tap_exactonline.streams import CATALOG, SPECS
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline.tokenstore import open_token_store
-from tests.e2e.helpers import MELTANO, REPO_ROOT, same_value, warehouse_rows
+from tests.e2e.helpers import MELTANO, REPO_ROOT, warehouse_rows
 from tests.support.meltano import TOKEN_STORE_KEY, isolated_meltano_env
+from tests.support.oracle import differences, expected_by_key, key_of, same
 from tests.support.sandbox import SandboxProcess
-from tests.tap.helpers import expected_records, select
+from tests.tap.helpers import select
 
 TRACEBACK = "Traceback (most recent call last)"
 LOGIN = "exactonline auth login"
@@ -251,7 +252,6 @@ class Pipeline:
         self.env = isolated_meltano_env(
             sandbox, work, TAP_EXACTONLINE__SELECT=select,
             TARGET_DUCKDB_BATCH_SIZE_ROWS=str(batch_size), **extra_env)
-        self.tap = TapExactOnline(config=sandbox.tap_config(seed=True), parse_env_config=False)
         self.db = work / "exactonline.duckdb"
         self.count = 0
 
@@ -310,18 +310,9 @@ class Pipeline:
         return list(info["accessible"])
 
     def expected(self, stream_name: str) -> dict[tuple[Any, ...], dict[str, Any]]:
-        """The converted truth of a stream, keyed by (division, key) as DuckDB stores it."""
-        divisions = self.divisions()
-        if stream_name == "divisions":  # read once, not per division
-            divisions = divisions[:1]
-        key = SPECS[stream_name].key
-        out: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for division in divisions:
-            for record in expected_records(self.sandbox, division, stream_name):
-                value = record[key]
-                out[(int(record["Division"]),
-                     value.lower() if isinstance(value, str) else value)] = record
-        return out
+        """The sandbox's canonical truth of a stream, keyed by (division, key) as DuckDB
+        stores it (:mod:`tests.support.oracle`)."""
+        return expected_by_key(self.sandbox, self.divisions(), stream_name)
 
     def judge(self, *, deleted: set[tuple[str, tuple[Any, ...]]] = frozenset(),
               changing: set[tuple[str, tuple[Any, ...]]] = frozenset()) -> dict[str, int]:
@@ -340,11 +331,10 @@ class Pipeline:
             expected = self.expected(spec.name)
             skip = {k for s, k in changing if s == spec.name}
             gone = {k for s, k in deleted if s == spec.name}
-            properties = self.tap.streams[spec.name].schema["properties"]
             lost = [k for k in expected if k not in actual and k not in skip]
             stale = [k for k, record in expected.items()
                      if k in actual and k not in skip and any(
-                         not same_value(v, actual[k].get(n.lower()), properties.get(n, {}))
+                         not same(v, actual[k].get(n.lower()))
                          for n, v in record.items())]
             extra = [k for k in actual if k not in expected and k not in gone and k not in skip]
             counts["rows_lost"] += len(lost)
@@ -397,3 +387,14 @@ def one_line_error(outcome: Outcome, prefix: str = "tap-exactonline:") -> str:
     assert len(lines) == 1, outcome.stderr[-3000:]
     assert re.match(r"^\S", lines[0])
     return lines[0]
+
+
+def truth_differences(sandbox: Any, divisions: list[int], stream: str,
+                      records: list[dict[str, Any]], *, only_these: bool = False) -> list[str]:
+    """How the tap's ``records`` of ``stream`` differ from the sandbox's truth (none: []);
+    ``only_these``: judge only the rows given (a run that read some rows, not all)."""
+    expected = expected_by_key(sandbox, divisions, stream)
+    actual = {key_of(stream, r): r for r in records}
+    if only_these:
+        expected = {k: v for k, v in expected.items() if k in actual}
+    return differences(stream, expected, actual, exact_fields=True)

@@ -27,7 +27,7 @@ from tests.reliability.harness import (
     tap_executable,
 )
 from tests.reliability.test_crash import change_sandbox
-from tests.tap.helpers import by_key, expected_records
+from tests.support.oracle import expected_by_key, key_of
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.timeout(7200)]
 ZERO = {"rows_lost": 0, "rows_doubled": 0, "stale_rows": 0}
@@ -166,9 +166,9 @@ def test_concurrent_runs_on_one_token_store(start_sandbox, tmp_path: Path, ledge
                     records.setdefault(message["stream"], []).append(message["record"])
             lost = 0
             for stream in streams:
-                want = by_key(stream, [r for d in divisions
-                                       for r in expected_records(sandbox, d, stream)])
-                lost += len(set(want) - set(by_key(stream, records.get(stream, []))))
+                want = expected_by_key(sandbox, divisions, stream)
+                got = {key_of(stream, r) for r in records.get(stream, [])}
+                lost += len(set(want) - got)
             ledger.add(kind, runs=1, rows_lost=lost,
                        runs_needing_re_login=int(outcome.needs_login()),
                        tracebacks=int(outcome.traceback),
