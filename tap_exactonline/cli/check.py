@@ -3,7 +3,8 @@
 Checks, in order, and prints one table row per check (``CHECK  RESULT  DETAIL``):
 
 1. settings: ``client_id``, ``client_secret``, region or ``base_url``;
-2. token store: readable (decrypts with the configured key) and writable;
+2. token store: readable (decrypts with the configured key) and writable (checked without
+   creating anything: `check` writes the store only when it must redeem refresh_token);
 3. host: the region's host answers HTTP;
 4. tokens: a valid access token (reused or refreshed; never printed);
 5. current division (``/api/v1/current/Me``);
@@ -19,9 +20,7 @@ loader) append :class:`CheckRow` values to the list :func:`run_checks` returns.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from tap_exactonline.cli.auth import (
     odata_rows,
     utc,
 )
-from tap_exactonline.tokenstore import FileTokenStore, TokenStoreError, TokenStoreUnreadable
+from tap_exactonline.tokenstore import TokenStoreError, TokenStoreUnreadable
 
 FORBIDDEN_REASONS = {
     "BlockedUser": "the Exact user is blocked",
@@ -114,24 +113,19 @@ def calls_left(headers: Mapping[str, str]) -> str:
 
 
 def _check_store(auth: ExactOnlineAuthenticator, has_seed: bool) -> CheckRow:
+    """Readable with the configured key, and writable, checked without creating anything."""
     store = auth.store
     try:
-        with store.transaction() as tx:
-            try:
-                record = tx.load()
-            except TokenStoreUnreadable as exc:
-                result = WARN if has_seed else FAIL
-                return CheckRow("token store", result, f"{exc}; "
-                                + ("the configured refresh_token will be used" if has_seed
-                                   else "run `exactonline auth login`"))
-            if record is not None:
-                tx.save(record)  # proves the store writable, changes nothing
-            elif isinstance(store, FileTokenStore):
-                fd, name = tempfile.mkstemp(dir=store.path.parent, prefix=".check.")
-                os.close(fd)
-                os.unlink(name)
-    except (TokenStoreError, OSError) as exc:
-        return CheckRow("token store", FAIL, f"{store.location}: {exc}")
+        record = store.load()
+    except TokenStoreUnreadable as exc:
+        return CheckRow("token store", WARN if has_seed else FAIL, f"{exc}; " + (
+            "the configured refresh_token will be used" if has_seed
+            else "run `exactonline auth login`"))
+    except TokenStoreError as exc:
+        return CheckRow("token store", FAIL, str(exc))
+    problem = store.write_problem()
+    if problem:
+        return CheckRow("token store", FAIL, f"{store.location}: {problem}")
     state = "empty (the configured refresh_token seeds it)" if record is None else "holds tokens"
     return CheckRow("token store", OK, f"{store.location} readable and writable, {state}")
 
