@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import typing as t
+from collections import Counter
 from collections.abc import Mapping
 from http import HTTPStatus
 from urllib.parse import quote
@@ -115,6 +116,8 @@ class ExactOnlineHTTP:
         self.limiter = limiter
         self.logger = logger
         self.session = requests.Session()
+        self.calls: Counter[int] = Counter()
+        """API calls sent per division (429s and retries included: Exact counts them too)."""
 
     def api_url(self, division: int | str, endpoint: str) -> str:
         """``{base}/api/v1/{division}/{endpoint}``; division may be ``current``."""
@@ -145,6 +148,8 @@ class ExactOnlineHTTP:
         while True:
             self.limiter.before_request(division)
             request = self.authenticator(request)
+            if division is not None:
+                self.calls[division] += 1
             response = session.send(request, timeout=timeout)
             self.limiter.after_response(division, response.status_code, response.headers)
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:

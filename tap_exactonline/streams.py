@@ -15,7 +15,7 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class StreamSpec:
         entity_type: sync/Deleted EntityType code of this stream's rows (sync family).
         sync_timestamp_endpoint: ``endPoint`` value of ``read/sync/Sync/SyncTimestamp`` when
             Exact supports seeding this endpoint from a date (fact sheet §5, S4).
+        opt_in: Not selected unless asked for (personal data such as payroll); the catalog
+            marks it ``selected-by-default: false``.
     """
 
     name: str
@@ -57,6 +59,7 @@ class StreamSpec:
     entity_type: int | None = None
     sync_timestamp_endpoint: str | None = None
     expand: str | None = None
+    opt_in: bool = False
 
 
 def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None) -> StreamSpec:
@@ -95,7 +98,8 @@ CATALOG: tuple[StreamSpec, ...] = (
         14,
         "TimeCostTransactions",
     ),
-    _sync("employees", "sync/Payroll/Employees", 42),
+    # Payroll personal data: read only when selected (Meltano: `meltano select`).
+    replace(_sync("employees", "sync/Payroll/Employees", 42), opt_in=True),
     _sync("deleted", "sync/Deleted", None),
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
     _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
@@ -354,6 +358,7 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
         "path": spec.endpoint,
         "endpoint": spec.endpoint,
         "primary_keys": ("Division", spec.key),
+        "selected_by_default": not spec.opt_in,
         "page_size": spec.page_size,
         "schema": StreamSchema(_SCHEMAS),
     }

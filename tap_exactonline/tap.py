@@ -9,19 +9,20 @@ from __future__ import annotations
 import sys
 import typing as t
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
-from singer_sdk.mapper import PluginMapper
-from singer_sdk.singerlib import Catalog
 from typing_extensions import override
 
 from tap_exactonline.api import ExactOnlineError
 from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
-from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError
+from tap_exactonline.logs import quiet_sdk_noise
+from tap_exactonline.mapper import CatalogStreamMapper
+from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, unreachable_advice
 from tap_exactonline.run import Run
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.tokenstore import TokenStoreError
@@ -30,33 +31,16 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class CatalogStreamMapper(PluginMapper):
-    """The SDK's stream-map registry; a deselected stream is registered with its full schema.
-
-    Works around meltano/sdk#1942 (fixed upstream by meltano/sdk#3046, not in singer-sdk
-    0.54.9): ``PluginMapper.register_raw_streams_from_catalog`` registers every catalog
-    stream with its *selected* schema. A deselected stream's selected schema has no
-    properties, so a ``'*'`` map (e.g. audit columns) fails its key-property check for that
-    stream and the whole run stops before extracting: ``StreamMapConfigError: Invalid key
-    properties for 'employees': [Division,ID]. Property 'Division' was not detected in
-    schema.`` As upstream now does, a deselected stream gets its full catalog schema (it
-    writes nothing unless force-selected, e.g. by ``--test``, which then finds its maps);
-    selected streams go through the SDK's own registration unchanged.
-    """
-
-    @override
-    def register_raw_streams_from_catalog(self, catalog: Catalog) -> None:
-        for catalog_entry in catalog.streams:
-            if catalog_entry.metadata.resolve_selection().get((), True):  # = Stream.selected
-                super().register_raw_streams_from_catalog(
-                    Catalog({catalog_entry.tap_stream_id: catalog_entry})
-                )
-            else:
-                self.register_raw_stream_schema(
-                    catalog_entry.stream or catalog_entry.tap_stream_id,
-                    catalog_entry.schema.to_dict(),
-                    catalog_entry.key_properties,
-                )
+#: Errors ``TapExactOnline.invoke`` reports in one line of its own (and nothing else).
+ONE_LINE_ERRORS_WITHOUT_RETRIES: tuple[type[BaseException], ...] = (
+    InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
+    ExactOnlineError,
+    UnknownRegionError,
+    ReauthorizationRequired,
+    TokenEndpointError,
+    TokenStoreError,
+)
+ONE_LINE_ERRORS = (*ONE_LINE_ERRORS_WITHOUT_RETRIES, RetriableAPIError, requests.RequestException)
 
 
 class TapExactOnline(Tap):
@@ -152,13 +136,19 @@ class TapExactOnline(Tap):
     # -- streams ------------------------------------------------------------------------------
     @override
     def setup_mapper(self) -> None:
-        """Register the catalog's streams with a ``CatalogStreamMapper`` (meltano/sdk#1942)."""
+        """Register the catalog's streams with a ``CatalogStreamMapper``.
+
+        Composed maps (a user's map and the project's ``'*'`` map both apply) and
+        meltano/sdk#1942: see :mod:`tap_exactonline.mapper`.
+        """
         self.mapper = CatalogStreamMapper(plugin_config=dict(self.config), logger=self.logger)
         self.mapper.register_raw_streams_from_catalog(self.catalog)
 
     def discover_streams(self) -> list[Stream]:
         """One stream per row of the catalog (streams.CATALOG), each given the run."""
-        return [stream_type(tap=self, run=self.run) for stream_type in STREAM_TYPES]
+        streams: list[Stream] = [cls(tap=self, run=self.run) for cls in STREAM_TYPES]
+        quiet_sdk_noise([stream.logger for stream in streams], handled=ONE_LINE_ERRORS)
+        return streams
 
     # -- the run ------------------------------------------------------------------------------
     @cached_property
@@ -182,28 +172,32 @@ class TapExactOnline(Tap):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; our one-line errors end the process with that line, exit status 1."""
-        one_line = (
-            InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
-            ExactOnlineError,
-            UnknownRegionError,
-            ReauthorizationRequired,
-            TokenEndpointError,
-            TokenStoreError,
-        )
         try:
             super().invoke(*args, **kwargs)
-        except one_line as exc:
+        except TokenEndpointError as exc:
+            advice = unreachable_advice(str(exc)) if "reaching http" in str(exc) else ""
+            sys.stderr.write(f"tap-exactonline: {exc}{'; ' + advice if advice else ''}\n")
+            raise SystemExit(1) from None
+        except ONE_LINE_ERRORS_WITHOUT_RETRIES as exc:
             sys.stderr.write(f"tap-exactonline: {exc}\n")
             raise SystemExit(1) from None
         except RetriableAPIError as exc:
             sys.stderr.write(f"tap-exactonline: still failing after retries: {exc}\n")
             raise SystemExit(1) from None
         except requests.RequestException as exc:
+            url = getattr(exc.request, "url", None) or ""
             sys.stderr.write(
-                f"tap-exactonline: cannot reach Exact Online ({type(exc).__name__}): "
-                "check base_url/region and the network, then run again\n"
+                f"tap-exactonline: cannot reach Exact Online"
+                f"{' at ' + _origin(url) if url else ''} ({type(exc).__name__}): "
+                f"{unreachable_advice(url)}\n"
             )
             raise SystemExit(1) from None
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (never its path or query)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 if __name__ == "__main__":
