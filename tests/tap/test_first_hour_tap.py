@@ -1,0 +1,199 @@
+"""What a new user meets running the tap itself (issue 12 items 1, 11, 12, 15).
+
+* Item 1: a user's stream map and the project's ``'*'`` audit-column map both apply, in
+  either order (Meltano merges an environment's map after the project's, an environment
+  variable's before it).
+* Item 11: a healthy run logs no WARNING; a handled error is the tap's own line, without the
+  SDK's "An unhandled error occurred" or a traceback.
+* Item 12: ``employees`` (payroll personal data) is not selected by default outside Meltano.
+* Item 15: every run ends with one INFO table: rows per stream and division, API calls used
+  and left today per division, the bookmark moved to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.sandbox import SandboxProcess
+from tests.tap.helpers import (
+    TapRun,
+    expected_records,
+    run_tap,
+    tap_config,
+    tap_executable,
+    write_json,
+)
+
+STAR = {
+    "_source": "'exact_online'",
+    "_record_key": "str(Division) + ':' + str(record.get('ID') or record.get('EntryID') "
+    "or record.get('Code'))",
+}
+GDPR = {"accounts": {"Email": "__NULL__", "Phone": "__NULL__"}}
+
+
+@pytest.mark.parametrize(
+    "maps",
+    [{"*": STAR, **GDPR}, {**GDPR, "*": STAR}],
+    ids=["project-map-first", "user-map-first"],
+)
+def test_user_stream_map_and_audit_columns_both_apply(
+    tapbox: SandboxProcess, tmp_path: Path, maps: dict[str, Any]
+) -> None:
+    run = run_tap(tmp_path, tap_config(tapbox, tmp_path, stream_maps=maps),
+                  streams={"accounts", "contacts"})
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    accounts = run.schemas["accounts"]["properties"]
+    assert "Email" not in accounts and "Phone" not in accounts  # the GDPR request holds
+    assert {"_source", "_record_key"} <= set(accounts)  # and the audit columns stay
+    assert "Email" in run.schemas["contacts"]["properties"]  # other streams keep their data
+    for stream in ("accounts", "contacts"):
+        assert run.records[stream], stream
+        for record in run.records[stream]:
+            assert record["_record_key"] == f"{record['Division']}:{record['ID']}"
+            assert record["_source"] == "exact_online"
+    assert all("Email" not in r and "Phone" not in r for r in run.records["accounts"])
+    assert any(r.get("Email") for r in run.records["contacts"])
+
+
+def test_a_map_that_drops_a_stream_wins_over_the_star_map(
+    tapbox: SandboxProcess, tmp_path: Path
+) -> None:
+    maps = {"*": STAR, "contacts": None}
+    run = run_tap(tmp_path, tap_config(tapbox, tmp_path, stream_maps=maps),
+                  streams={"accounts", "contacts"})
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "contacts" not in run.records
+    assert run.records["accounts"][0]["_source"] == "exact_online"
+
+
+# -- one default run (no catalog: what `tap-exactonline --config` selects) -------------------
+@pytest.fixture(scope="module")
+def default_run(tapbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> TapRun:
+    work = tmp_path_factory.mktemp("default-run")
+    config = write_json(work / "config.json",
+                        tap_config(tapbox, work, all_divisions=True))
+    proc = subprocess.run([tap_executable(), "--config", str(config)], capture_output=True,
+                          timeout=600, check=False)
+    run = TapRun(returncode=proc.returncode, stderr=proc.stderr.decode(errors="replace"))
+    for line in proc.stdout.splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            run.records[message["stream"]].append(message["record"])
+        elif message["type"] == "STATE":
+            run.states.append(message["value"])
+        elif message["type"] == "SCHEMA":
+            run.schemas[message["stream"]] = message["schema"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_healthy_run_logs_no_warning(default_run: TapRun) -> None:
+    noisy = [line for line in default_run.stderr.splitlines()
+             if re.search(r"\| (WARNING|ERROR|CRITICAL) ", line)]
+    assert noisy == []
+    assert "Traceback" not in default_run.stderr
+
+
+def test_employees_is_opt_in_outside_meltano(default_run: TapRun) -> None:
+    assert "employees" not in default_run.schemas
+    assert "employees" not in default_run.records
+    assert {"transaction_lines", "accounts", "deleted"} <= set(default_run.records)
+
+
+def test_employees_is_read_when_selected(tapbox: SandboxProcess, tmp_path: Path) -> None:
+    run = run_tap(tmp_path, tap_config(tapbox, tmp_path, all_divisions=True),
+                  streams={"employees"})
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    truth = {r["ID"] for r in expected_records(tapbox, 3100001, "employees")}
+    assert truth
+    assert truth <= {r["ID"] for r in run.records["employees"]}
+
+
+def _summary(stderr: str) -> list[str]:
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if "| INFO " in line and "Run summary:" in line)
+    table = [lines[start]]
+    for line in lines[start + 1:]:
+        if not line.startswith("  "):
+            break
+        table.append(line)
+    return table
+
+
+def test_every_run_ends_with_a_summary_table(default_run: TapRun) -> None:
+    table = _summary(default_run.stderr)
+    rows = {}
+    bookmarks = {}
+    for line in table[2:]:
+        match = re.match(r"  (\w+)\s+(\d+|-)\s+([\d,]+)  (.*)$", line)
+        if match:
+            key = (match.group(1), match.group(2))
+            rows[key] = int(match.group(3).replace(",", ""))
+            bookmarks[key] = match.group(4)
+    # rows per stream and division = the records the run emitted
+    emitted: dict[tuple[str, str], int] = {}
+    for stream, records in default_run.records.items():
+        for record in records:
+            division = "-" if stream == "divisions" else str(record["Division"])
+            emitted[(stream, division)] = emitted.get((stream, division), 0) + 1
+    assert {k: v for k, v in rows.items() if v} == emitted
+    # the bookmark each partition moved to = the final STATE
+    final = default_run.state["bookmarks"]["transaction_lines"]["partitions"]
+    for partition in final:
+        key = ("transaction_lines", str(partition["context"]["Division"]))
+        assert bookmarks[key] == f"Timestamp -> {partition['replication_key_value']}"
+    assert bookmarks[("journals", "3100001")] == "full table"
+    # API calls used and left today, per division
+    calls = {m.group(1): (int(m.group(2).replace(",", "")), int(m.group(3).replace(",", "")))
+             for m in (re.match(r"  division (\d+): ([\d,]+) API calls this run, ([\d,]+) left "
+                                r"today", line) for line in table) if m}
+    assert set(calls) == {"3100001", "3100018"}
+    assert all(used > 0 and left > 0 for used, left in calls.values())
+    assert table[0].endswith(f"{sum(emitted.values()):,} rows, "
+                             f"{sum(u for u, _ in calls.values()):,} API calls")
+
+
+def test_incremental_run_summary_says_unchanged(tapbox: SandboxProcess, tmp_path: Path,
+                                                default_run: TapRun) -> None:
+    run = run_tap(tmp_path, tap_config(tapbox, tmp_path, all_divisions=True),
+                  streams={"gl_accounts"}, state=default_run.state)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    table = _summary(run.stderr)
+    gl = [line for line in table if line.startswith("  gl_accounts ")]
+    assert len(gl) == 2
+    assert all(re.search(r"\s0  Timestamp \d+ \(unchanged\)$", line) for line in gl), gl
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"divisions": [3100001, 3999999]},
+         r"tap-exactonline: gl_classifications: division 3999999: HTTP 403 \(Reason: \w+\)"),
+        ({"refresh_token": "revoked-refresh-token"},
+         r"tap-exactonline: Exact Online rejected the refresh token .*exactonline auth login"),
+    ],
+    ids=["division-403", "refresh-token-rejected"],
+)
+def test_handled_error_is_one_line(tapbox: SandboxProcess, tmp_path: Path,
+                                   overrides: dict[str, Any], expected: str) -> None:
+    config = tap_config(tapbox, tmp_path, **overrides)
+    if "refresh_token" in overrides:
+        config["token_store_path"] = str(tmp_path / "empty-store.fernet")
+    run = run_tap(tmp_path, config, streams={"gl_classifications"})
+
+    assert run.returncode == 1
+    assert "An unhandled error occurred" not in run.stderr
+    assert "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert re.match(expected, last), last
