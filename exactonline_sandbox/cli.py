@@ -7,8 +7,8 @@ Example::
 The API, OAuth and control API (``/_sandbox/...``) share one host, as on Exact Online.
 The default port, 8780, is not the port ``exactonline auth login`` listens on for the OAuth
 redirect (8765), so both run side by side with their defaults. The app's secrets may come
-from environment variables (``EXACTONLINE_SANDBOX_CLIENT_SECRET``, ``..._REFRESH_TOKEN``,
-``..._WEBHOOK_SECRET``) instead of the command line, where every user of the machine can read
+from environment variables (``EXACTONLINE_SANDBOX_CLIENT_ID``, ``..._CLIENT_SECRET``,
+``..._REFRESH_TOKEN``, ``..._WEBHOOK_SECRET``) instead of the command line, where every user of the machine can read
 them. See docs/sandbox.md.
 """
 
@@ -96,7 +96,9 @@ def command() -> None:
 @click.option("--code-seconds", default=180.0, show_default=True, type=_SECONDS,
               help="Lifetime of an authorization code (single use).")
 @click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True,
-              help="Client id of the sandbox's one registered app.")
+              envvar="EXACTONLINE_SANDBOX_CLIENT_ID",
+              help="Client id of the sandbox's one registered app (env "
+                   "EXACTONLINE_SANDBOX_CLIENT_ID).")
 @click.option("--client-secret", default=DEFAULT_CLIENT_SECRET,
               envvar="EXACTONLINE_SANDBOX_CLIENT_SECRET",
               help="Client secret of that app (default: sandbox-client-secret; env "
