@@ -49,7 +49,7 @@ SANDBOX_DB = OUTPUT / "sandbox.sqlite"
 MELTANO_LOG = OUTPUT / "demo-meltano.log"
 SANDBOX_LOG = OUTPUT / "demo-sandbox.log"
 #: An empty dotenv file for Meltano's --env-file: the project's .env is not the demo's.
-EMPTY_ENV_FILE = OUTPUT / "demo.env"
+EMPTY_ENV_FILE = ROOT / "meltano" / "demo.env"
 BIN = Path(sys.executable).parent
 DEMO_TOKEN_STORE = ROOT / ".meltano" / "exactonline" / "demo-token.fernet"
 #: Variables of the user's shell the demo drops: plugin settings (which Meltano would prefer
@@ -137,8 +137,6 @@ def demo_env(url: str = "http://127.0.0.1:8780") -> dict[str, str]:
 
 def meltano_command(*args: str, json_log: bool = False) -> list[str]:
     """``meltano --env-file <empty> --environment=demo <args>``: the project's .env unread."""
-    OUTPUT.mkdir(exist_ok=True)
-    EMPTY_ENV_FILE.write_text("# the demo reads no .env (scripts/demo.py)\n", encoding="utf-8")
     return [str(BIN / "meltano"), *(["--log-format=json"] if json_log else []),
             "--env-file", str(EMPTY_ENV_FILE), "--environment=demo", *args]
 
