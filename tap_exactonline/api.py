@@ -24,6 +24,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_exactonline import odata
 from tap_exactonline.ratelimit import RateLimiter
+from tap_exactonline.regions import refused_on_this_machine, unreachable_advice
 
 if t.TYPE_CHECKING:
     from tap_exactonline.auth import ExactOnlineAuthenticator
@@ -118,6 +119,8 @@ class ExactOnlineHTTP:
         self.session = requests.Session()
         self.calls: Counter[int] = Counter()
         """API calls sent per division (429s and retries included: Exact counts them too)."""
+        self.answered = False
+        """Whether the host has answered a call of this run."""
 
     def api_url(self, division: int | str, endpoint: str) -> str:
         """``{base}/api/v1/{division}/{endpoint}``; division may be ``current``."""
@@ -141,6 +144,8 @@ class ExactOnlineHTTP:
             DailyLimitReached: From the limiter, before the call is made.
             ReauthorizationRequired: From the authenticator.
             requests.RequestException: Connection errors and timeouts (retried by the caller).
+            ExactOnlineError: The first connection of the run was refused on this machine
+                (local sandbox not running): one line naming the URL and what to start.
         """
         session = session or self.session
         reauthorized = False
@@ -150,7 +155,18 @@ class ExactOnlineHTTP:
             request = self.authenticator(request)
             if division is not None:
                 self.calls[division] += 1
-            response = session.send(request, timeout=timeout)
+            try:
+                response = session.send(request, timeout=timeout)
+            except requests.ConnectionError as exc:
+                if not self.answered and refused_on_this_machine(str(request.url), exc):
+                    # Nothing ever listened on this machine's port this run (the local sandbox
+                    # is not running): say so now instead of after a minute of retries. Once
+                    # the host has answered, a refusal is retried (a restart in progress).
+                    raise ExactOnlineError(
+                        f"cannot reach {self.base_url}: {unreachable_advice(self.base_url)}"
+                    ) from None
+                raise
+            self.answered = True
             self.limiter.after_response(division, response.status_code, response.headers)
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
                 throttled += 1

@@ -56,6 +56,16 @@ _URL = re.compile(r"https?://[^\s/]+")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def refused_on_this_machine(url: str, exc: BaseException) -> bool:
+    """Whether ``exc`` is a refused connection to a loopback host (nothing listens there).
+
+    Retrying cannot help then (the local sandbox is not running), unlike a refused or reset
+    connection to Exact Online, which may be a passing network fault.
+    """
+    host = urlsplit(url).hostname
+    return host in _LOOPBACK and "refused" in str(exc).lower()
+
+
 def unreachable_advice(text: str) -> str:
     """What to do when the first URL in ``text`` did not answer (one clause, no secrets).
 
