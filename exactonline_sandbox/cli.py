@@ -8,8 +8,8 @@ The API, OAuth and control API (``/_sandbox/...``) share one host, as on Exact O
 The default port, 8780, is not the port ``exactonline auth login`` listens on for the OAuth
 redirect (8765), so both run side by side with their defaults. The app's secrets may come
 from environment variables (``EXACTONLINE_SANDBOX_CLIENT_ID``, ``..._CLIENT_SECRET``,
-``..._REFRESH_TOKEN``, ``..._WEBHOOK_SECRET``) instead of the command line, where every user of the machine can read
-them. See docs/sandbox.md.
+``..._REFRESH_TOKEN``, ``..._WEBHOOK_SECRET``) instead of the command line, where every user
+of the machine can read them. See docs/sandbox.md.
 """
 
 from __future__ import annotations

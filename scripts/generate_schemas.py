@@ -17,8 +17,10 @@ SMALLINT/INTEGER/BIGINT; target-snowflake (NUMBER(38,0)) and target-bigquery (IN
 them. Amounts (Edm.Double) stay JSON numbers: no hint on a number changes what these four
 targets create (DOUBLE, NUMERIC, FLOAT, FLOAT64), and singer-sdk's exact-decimal form
 (``x-singer.decimal``) needs string values, which target-duckdb and target-bigquery load as
-text; the dbt staging models make amounts exact decimals on every warehouse. ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets
-``stream_name``; lines read through ``$expand`` get ``EntryModified``.
+text; the dbt staging models make amounts exact decimals on every warehouse.
+
+``Division`` (integer) is added where the endpoint has none; ``deleted`` gets ``stream_name``;
+lines read through ``$expand`` get ``EntryModified``.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ class TapExactOnline(Tap):
             th.StringType,
             title="Base URL",
             description="Overrides the regional host for API and OAuth alike (e.g. the local "
-            "sandbox `http://127.0.0.1:8123`).",
+            "sandbox `http://127.0.0.1:8780`).",
         ),
         th.Property(
             "divisions",

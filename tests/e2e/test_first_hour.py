@@ -150,8 +150,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 class _ArgvWatch:
     """Collects every command line on the machine that contains one of ``needles``."""
 
-    def __init__(self, needles: list[str]) -> None:
+    def __init__(self, needles: list[str], project: Path) -> None:
         self.needles = needles
+        self.project = str(project)
         self.seen: list[str] = []
         self.sandbox_cmdlines: list[str] = []
         self._stop = threading.Event()
@@ -166,7 +167,8 @@ class _ArgvWatch:
                     continue
                 if any(n in text for n in self.needles):
                     self.seen.append(text)
-                if "sandbox serve" in text and text not in self.sandbox_cmdlines:
+                ours = "sandbox serve" in text and self.project in text  # other tests run too
+                if ours and text not in self.sandbox_cmdlines:
                     self.sandbox_cmdlines.append(text)
             self._stop.wait(0.2)
 
@@ -184,7 +186,7 @@ def test_1_demo_with_a_copied_and_filled_env(project: Project) -> None:
     shutil.copy(project.root / ".env.example", env_file)  # README: cp .env.example .env
     _fill(env_file, REAL)  # ... and fill in the app's credentials
 
-    with _ArgvWatch(list(REAL.values())) as watch:
+    with _ArgvWatch(list(REAL.values()), project.root) as watch:
         demo = project.run([sys.executable, "scripts/demo.py"], timeout=900)
 
     out = demo.stdout + demo.stderr
@@ -534,6 +536,9 @@ def test_readme_claims_what_exists() -> None:
     picture = re.search(r"!\[[^\]]*\]\((docs/[\w./-]+\.svg)\)", readme)
     assert picture, "the README shows the data-path picture"
     assert (REPO_ROOT / picture.group(1)).is_file()
+    drawn = subprocess.run([sys.executable, "scripts/draw_data_path.py", "--check"],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert drawn.returncode == 0, drawn.stderr  # the picture is made from the script's text
     assert "make test" in readme
     assert re.search(r"`make test`[^.]*\d+ minutes", readme)
     assert "downloads" in readme.split("## Development", 1)[1]
