@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -198,3 +199,35 @@ def test_handled_error_is_one_line(tapbox: SandboxProcess, tmp_path: Path,
     assert "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
     assert re.match(expected, last), last
+
+
+def test_bare_cli_in_a_project_sub_folder_reads_the_project_store_and_names_the_others(
+    tmp_path: Path,
+) -> None:
+    """Item 3: run bare, `exactonline auth status` uses the project's store (not the current
+    folder's) and, finding it empty, names the project's other stores of the app."""
+    project = tmp_path / "project"
+    (project / "transform").mkdir(parents=True)
+    (project / "meltano.yml").write_text("default_environment: dev\n")
+    client = "33333333-4444-5555-6666-777777777777"
+    other = project / ".meltano" / "exactonline" / "dev" / f"token-{client}-0a1b2c3d.fernet"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"not read")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TAP_", "MELTANO_"))}
+    env.update({"TAP_EXACTONLINE_CLIENT_ID": client, "TAP_EXACTONLINE_CLIENT_SECRET": "s",
+                "TAP_EXACTONLINE_TOKEN_STORE_KEY": "k",
+                "TAP_EXACTONLINE_BASE_URL": "http://127.0.0.1:9"})
+    exe = Path(tap_executable()).with_name("exactonline")
+    proc = subprocess.run([str(exe), "auth", "status", "--offline"], cwd=project / "transform",
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert proc.returncode == 1
+    looked_at = project / ".meltano" / "exactonline"
+    assert f"Token store: {looked_at}/token-{client}-" in proc.stdout
+    assert not (project / "transform" / ".meltano").exists()
+    error = proc.stderr.strip().splitlines()
+    assert len(error) == 1
+    assert "holds no tokens" in error[0]
+    assert str(other) in error[0]
+    assert "TAP_EXACTONLINE_TOKEN_STORE_PATH" in error[0]
