@@ -94,7 +94,7 @@ def main() -> None:
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=2):
                     break
             except OSError:
                 if sandbox.poll() is not None or time.monotonic() > deadline:
