@@ -320,12 +320,11 @@ def print_next_steps() -> None:
         print(f"  {schema:<22}{what}")
     print(
         "Amounts: target-duckdb stores every number as DOUBLE, so sums over the raw tables\n"
-        f"(schema exactonline) can be off by 1e-9; query {MODEL_SCHEMAS[0][0]} and the layers\n"
+        f"(schema exactonline) carry float residue; query {MODEL_SCHEMAS[0][0]} and the layers\n"
         "above it, where amounts are DECIMAL(38,6) and dates DATE, e.g.\n"
         f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{where}', read_only=True)"
         ".sql('select * from analytics_marts.mart_trial_balance limit 5'))\"\n"
-        "Rebuild the models without the sandbox: .venv/bin/meltano --environment=demo invoke "
-        "dbt-duckdb:build"
+        "Rebuild the models without the sandbox: .venv/bin/meltano invoke dbt-duckdb:build"
     )
 
 
