@@ -288,8 +288,10 @@ def test_3_the_by_hand_recipe_and_the_readme_dbt_command_work_after_the_demo(
     assert after == before + 2
     current = "select count(*) from analytics_current.cur_accounts"
     built_by_demo = project.sql("demo.duckdb", current)[0][0]
-    project.run([str(MELTANO), *build[1:]], timeout=900)  # no sandbox needed
-    assert project.sql("demo.duckdb", current)[0][0] == built_by_demo + 2  # rebuilt models
+    # The README's dbt command, no sandbox needed (one model and its tests here: the demo's
+    # build above already covered every model).
+    project.run([str(MELTANO), *build[1:], "--select", "cur_accounts"], timeout=900)
+    assert project.sql("demo.duckdb", current)[0][0] == built_by_demo + 2  # rebuilt model
 
 
 # -- 3. real Exact Online (a sandbox standing in for it), environment dev --------------------
