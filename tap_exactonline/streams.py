@@ -46,8 +46,8 @@ class StreamSpec:
         entity_type: sync/Deleted EntityType code of this stream's rows (sync family).
         sync_timestamp_endpoint: ``endPoint`` value of ``read/sync/Sync/SyncTimestamp`` when
             Exact supports seeding this endpoint from a date (fact sheet §5, S4).
-        opt_in: Not selected unless asked for (personal data such as payroll); the catalog
-            marks it ``selected-by-default: false``.
+        opt_in: Personal data (payroll): read only when the ``opt_in_streams`` setting lists
+            it and it is selected; the catalog marks it ``selected-by-default: false``.
     """
 
     name: str
@@ -98,7 +98,7 @@ CATALOG: tuple[StreamSpec, ...] = (
         14,
         "TimeCostTransactions",
     ),
-    # Payroll personal data: read only when selected (Meltano: `meltano select`).
+    # Payroll personal data: read only when listed in opt_in_streams and selected.
     replace(_sync("employees", "sync/Payroll/Employees", 42), opt_in=True),
     _sync("deleted", "sync/Deleted", None),
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
@@ -366,4 +366,6 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
 
 
 STREAM_TYPES: tuple[type[CatalogStream], ...] = tuple(_declare(spec) for spec in CATALOG)
+#: Streams read only when the ``opt_in_streams`` setting lists them (personal data).
+OPT_IN_STREAMS: frozenset[str] = frozenset(spec.name for spec in CATALOG if spec.opt_in)
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})

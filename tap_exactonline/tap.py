@@ -24,10 +24,11 @@ from tap_exactonline.logs import quiet_sdk_noise
 from tap_exactonline.mapper import CatalogStreamMapper
 from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError, unreachable_advice
 from tap_exactonline.run import Run
-from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.streams import OPT_IN_STREAMS, STREAM_TYPES
 from tap_exactonline.tokenstore import TokenStoreError
 
 if t.TYPE_CHECKING:
+    from singer_sdk.singerlib import Catalog
     from singer_sdk.streams import Stream
 
 
@@ -47,6 +48,7 @@ class TapExactOnline(Tap):
     """Singer tap for Exact Online: finance catalog per division, Timestamp/Modified bookmarks."""
 
     name = "tap-exactonline"
+    _opt_in_applied = False  # input_catalog deselected the opt-in streams not opted in
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
@@ -131,6 +133,14 @@ class TapExactOnline(Tap):
             description="API calls per division per day left unused for other apps; a division "
             "stops (STATE saved, exit 0) when its remaining daily calls reach this number.",
         ),
+        th.Property(
+            "opt_in_streams",
+            th.ArrayType(th.StringType),
+            title="Opt-in streams",
+            description="Streams of personal data the tap reads (today only 'employees', "
+            "payroll). Such a stream is read only when listed here and selected: a wildcard "
+            "selection (Meltano's default '*.*') leaves it out.",
+        ),
     ).to_dict()
 
     # -- streams ------------------------------------------------------------------------------
@@ -147,8 +157,52 @@ class TapExactOnline(Tap):
     def discover_streams(self) -> list[Stream]:
         """One stream per row of the catalog (streams.CATALOG), each given the run."""
         streams: list[Stream] = [cls(tap=self, run=self.run) for cls in STREAM_TYPES]
+        for stream in streams:  # an opt-in stream listed in opt_in_streams is like the others
+            if stream.name in self.opted_in:
+                stream.selected_by_default = True
         quiet_sdk_noise([stream.logger for stream in streams], handled=ONE_LINE_ERRORS)
         return streams
+
+    @cached_property
+    def opted_in(self) -> frozenset[str]:
+        """The opt-in streams the ``opt_in_streams`` setting lists.
+
+        Raises:
+            ExactOnlineError: The setting names a stream that is not opt-in (one line).
+        """
+        listed = frozenset(self.config.get("opt_in_streams") or ())
+        if unknown := sorted(listed - OPT_IN_STREAMS):
+            raise ExactOnlineError(
+                f"opt_in_streams: {', '.join(unknown)} is not an opt-in stream; the opt-in "
+                f"streams are {', '.join(sorted(OPT_IN_STREAMS))} (other streams are read "
+                "whenever they are selected)"
+            )
+        return listed
+
+    @property
+    @override
+    def input_catalog(self) -> Catalog | None:
+        """The catalog passed in, with opt-in streams not in ``opt_in_streams`` deselected.
+
+        Meltano selects with ``*.*`` unless told otherwise, which marks every stream selected;
+        personal data (``employees``) must still stay out unless the user opts in here. Each
+        stream dropped that way is named in one INFO line.
+        """
+        catalog = super().input_catalog
+        if catalog is None or self._opt_in_applied:
+            return catalog
+        self._opt_in_applied = True
+        for name in sorted(OPT_IN_STREAMS - self.opted_in):
+            entry = catalog.get_stream(name)
+            if entry is None or () not in entry.metadata:
+                continue
+            if entry.metadata.root.selected:
+                self.logger.info(
+                    "Stream %s (personal data) is selected but not read: it is opt-in; add it "
+                    "to the opt_in_streams setting to read it.", name,
+                )
+            entry.metadata.root.selected = False
+        return catalog
 
     # -- the run ------------------------------------------------------------------------------
     @cached_property

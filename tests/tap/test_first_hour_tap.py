@@ -5,7 +5,8 @@
   variable's before it).
 * Item 11: a healthy run logs no WARNING; a handled error is the tap's own line, without the
   SDK's "An unhandled error occurred" or a traceback.
-* Item 12: ``employees`` (payroll personal data) is not selected by default outside Meltano.
+* Item 12: ``employees`` (payroll personal data) is opt-in in the tap itself: not read unless
+  the ``opt_in_streams`` setting lists it, even when a catalog selects it (Meltano's ``*.*``).
 * Item 15: every run ends with one INFO table: rows per stream and division, API calls used
   and left today per division, the bookmark moved to.
 """
@@ -24,6 +25,7 @@ import pytest
 from tests.support.sandbox import SandboxProcess
 from tests.tap.helpers import (
     TapRun,
+    discover,
     expected_records,
     run_tap,
     tap_config,
@@ -111,14 +113,49 @@ def test_employees_is_opt_in_outside_meltano(default_run: TapRun) -> None:
     assert {"transaction_lines", "accounts", "deleted"} <= set(default_run.records)
 
 
-def test_employees_is_read_when_selected(tapbox: SandboxProcess, tmp_path: Path) -> None:
+def test_employees_selected_in_a_catalog_stays_out_until_opted_in(
+    tapbox: SandboxProcess, tmp_path: Path
+) -> None:
+    # What Meltano's default selection ('*.*', e.g. in a project made with `meltano add
+    # --from-ref`) hands the tap: every stream marked selected, employees included.
     run = run_tap(tmp_path, tap_config(tapbox, tmp_path, all_divisions=True),
-                  streams={"employees"})
+                  streams={"employees", "gl_classifications"})
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert set(run.records) == {"gl_classifications"}
+    assert "employees" not in run.schemas
+    said = [line for line in run.stderr.splitlines() if "opt_in_streams" in line]
+    assert len(said) == 1, said
+    assert "| INFO " in said[0]
+    assert "employees" in said[0]
+
+
+def test_employees_is_read_when_opted_in_and_selected(
+    tapbox: SandboxProcess, tmp_path: Path
+) -> None:
+    config = tap_config(tapbox, tmp_path, all_divisions=True, opt_in_streams=["employees"])
+    run = run_tap(tmp_path, config, streams={"employees"})
 
     assert run.returncode == 0, run.stderr[-2000:]
     truth = {r["ID"] for r in expected_records(tapbox, 3100001, "employees")}
     assert truth
     assert truth <= {r["ID"] for r in run.records["employees"]}
+
+
+def test_opt_in_streams_naming_another_stream_is_one_line(
+    tapbox: SandboxProcess, tmp_path: Path
+) -> None:
+    write_json(tmp_path / "catalog.json",
+               discover(write_json(tmp_path / "good.json", tap_config(tapbox, tmp_path))))
+    config = tap_config(tapbox, tmp_path, opt_in_streams=["employees", "accounts"])
+    run = run_tap(tmp_path, config, streams={"accounts"})
+
+    assert run.returncode == 1
+    assert [line for line in run.stderr.splitlines() if "| INFO " not in line] == [
+        "tap-exactonline: opt_in_streams: accounts is not an opt-in stream; the opt-in streams "
+        "are employees (other streams are read whenever they are selected)"
+    ]
+    assert not run.records
 
 
 def _summary(stderr: str) -> list[str]:
