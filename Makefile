@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip uninstall --quiet --yes tap-exactonline >/dev/null 2>&1 || true
-	@$(BIN)/python -m pip install --quiet -e ".[dev]" "meltano==4.4.1"
+	@$(BIN)/python -m pip install --quiet -e ".[dev,orchestration]" "meltano==4.4.1"
 	@touch $(STAMP)
 
 meltano-install: $(MELTANO_STAMP)
@@ -59,7 +59,7 @@ chaos: $(MELTANO_STAMP)
 	@$(BIN)/python -m pytest -m "reliability or slow" --run-slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts
+	@$(BIN)/ruff check tap_exactonline exactonline_sandbox bi_refresh tests benchmarks scripts orchestration
 	@$(BIN)/mypy tap_exactonline exactonline_sandbox bi_refresh
 	@$(BIN)/lint-imports
 

@@ -18,6 +18,10 @@ BENCH_RSS_ROWS           row counts for peak RSS (comma-separated)              
 BENCH_UTIL_LIMIT         calls per 1-s "minute" for the utilization benchmark    4
 BENCH_UTIL_ROWS          transaction lines for the utilization benchmark         40000
 BENCH_E2E_ROWS           transaction lines for the Meltano end-to-end run        30000
+BENCH_PAR_DIVISIONS      divisions of the parallel incremental run               50
+BENCH_PAR_LATENCY_MS     sandbox latency of that run                             300
+BENCH_PAR_ROWS           transaction lines per division, parallel benchmarks     20000
+BENCH_PAR_MINUTE_S       seconds of the shortened rate-limit minute              6
 =======================  ======================================================  =========
 """
 
@@ -45,11 +49,15 @@ FLAG_ENV = {
     "util_limit": "BENCH_UTIL_LIMIT",
     "util_rows": "BENCH_UTIL_ROWS",
     "e2e_rows": "BENCH_E2E_ROWS",
+    "par_divisions": "BENCH_PAR_DIVISIONS",
+    "par_latency_ms": "BENCH_PAR_LATENCY_MS",
+    "par_rows": "BENCH_PAR_ROWS",
+    "par_minute_s": "BENCH_PAR_MINUTE_S",
 }
 
 
-ORDER = ("bench_tap", "bench_memory", "bench_calls", "bench_ratelimit", "bench_meltano",
-         "bench_sandbox")
+ORDER = ("bench_tap", "bench_memory", "bench_calls", "bench_ratelimit", "bench_parallel",
+         "bench_meltano", "bench_sandbox")
 """Order of the table (the tap's goals first); other modules follow by name."""
 
 

@@ -86,7 +86,7 @@ def next_link(request: Request, token: str, top_left: int | None) -> str:
     parts = []
     for part in request.scope.get("query_string", b"").decode("latin-1").split("&"):
         name = unquote(part.split("=", 1)[0])
-        if not part or name == "$skiptoken":
+        if not part or name in ("$skiptoken", "$skip"):
             continue
         if name == "$top":
             if top_left is None:
@@ -144,8 +144,8 @@ def select_fields(ep: catalog.Endpoint, select: list[str] | None,
 def key_value(ep: catalog.Endpoint, literal: str) -> object:
     """Parse a key literal of a by-key path segment (``guid'…'``, ``123``, ``'EUR'``, ``5L``)."""
     text = unquote(literal).strip()
-    if ep.family == "sync":
-        match = re.fullmatch(r"(\d+)L?", text)
+    if ep.family == "sync" or ep.key_kind == "int64":
+        match = re.fullmatch(r"(-?\d+)L?", text)
     elif ep.key_kind == "guid":
         match = re.fullmatch(r"guid'([0-9a-fA-F-]{36})'", text)
     elif ep.key_kind == "int":
@@ -155,7 +155,7 @@ def key_value(ep: catalog.Endpoint, literal: str) -> object:
     if not match:
         raise ODataError(400, SYNTAX_ERROR)
     value = match.group(1)
-    if ep.family == "sync" or ep.key_kind == "int":
+    if ep.family == "sync" or ep.key_kind in ("int", "int64"):
         return int(value)
     return value.lower() if ep.key_kind == "guid" else value.replace("''", "'")
 
@@ -229,8 +229,15 @@ class Api:
             raise ODataError(404, f"Resource not found for the segment '{segment}'.")
         opts = parse_options(pairs)
         for nav in opts.expand:
-            if (ep.path, nav) not in catalog.EXPANDS:
-                raise ODataError(400, f"$expand of '{nav}' is not supported on {ep.path}.")
+            try:
+                catalog.navigation_target(ep, nav)
+            except KeyError:
+                raise ODataError(400, f"'{nav}' is not a navigation property of type "
+                                      f"'{ep.type_name}'; $expand takes navigation "
+                                      "properties only.") from None
+        if opts.skip is not None and ep.family != "standard":
+            raise ODataError(400, "$skip is not supported on sync and bulk endpoints; use "
+                                  "$skiptoken (the __next link).")
         if key is not None:
             return self.by_key(request, ep, division, key_value(ep, key), opts)
         if ep.family == "sync" and opts.filter is not None:
@@ -252,7 +259,7 @@ class Api:
             if name not in ep.fields or is_navigation(ep.fields[name]):
                 raise ODataError(400, f"No property '{name}' exists in type '{ep.type_name}'.")
         if opts.skiptoken is not None:
-            want_int = ep.family == "sync" or ep.key_kind == "int"
+            want_int = ep.family == "sync" or ep.key_kind in ("int", "int64")
             if want_int != isinstance(opts.skiptoken, int) or (
                     want_int and not 0 <= opts.skiptoken < 2**63):  # type: ignore[operator]
                 raise ODataError(400, SYNTAX_ERROR)
@@ -263,7 +270,7 @@ class Api:
             limit = min(opts.top, ep.page_size)
         page = world.store.page(ep, division, base_url(request), fields, node=opts.filter,
                                 orderby=opts.orderby, skiptoken=opts.skiptoken, limit=limit,
-                                count=opts.inlinecount)
+                                count=opts.inlinecount, skip=opts.skip)
         next_url = None
         if page.more and not (opts.top is not None and opts.top <= ep.page_size):
             top_left = None if opts.top is None else opts.top - ep.page_size
@@ -279,20 +286,21 @@ class Api:
         """
         if not navs:
             return rows
+        targets = {nav: catalog.navigation_target(ep, nav) for nav in navs}
         child_fields: dict[str, tuple[str, ...]] = {}
-        for nav in navs:
-            child = catalog.lookup(catalog.EXPANDS[(ep.path, nav)][0])
-            assert child is not None
-            wanted = [name.split("/", 1)[1] for name in select or []
-                      if name.startswith(nav + "/")]
-            child_fields[nav] = select_fields(child, wanted or None)
+        for nav, target in targets.items():
+            if target is not None:
+                wanted = [name.split("/", 1)[1] for name in select or []
+                          if name.startswith(nav + "/")]
+                child_fields[nav] = select_fields(target[0], wanted or None)
         out = []
         for text in rows:
             row = orjson.loads(text)
-            for nav in navs:
-                child_path, parent_key, child_field = catalog.EXPANDS[(ep.path, nav)]
-                child = catalog.lookup(child_path)
-                assert child is not None
+            for nav, target in targets.items():
+                if target is None:  # the sandbox has no rows of that entity
+                    row[nav] = {"results": []}
+                    continue
+                child, parent_key, child_field = target
                 parent = row.get(parent_key) or self._key_of(ep, division, row)
                 node = Comparison(child_field, "eq", Literal("guid", parent))
                 page = self.world.store.page(child, division, base_url(request),
@@ -311,7 +319,7 @@ class Api:
     @staticmethod
     def token(ep: catalog.Endpoint, last: object) -> str:
         """``$skiptoken`` value after the row whose sort key is ``last``."""
-        if ep.family == "sync":
+        if ep.family == "sync" or ep.key_kind == "int64":
             return f"{last}L"
         if ep.key_kind == "int":
             return str(last)
@@ -324,7 +332,7 @@ class Api:
         """``Entity(guid'…')`` -> ``{"d":{…}}``; 404 when no such row."""
         fields = select_fields(ep, opts.select, opts.expand)
         field = "Timestamp" if ep.family == "sync" else ep.key
-        kind = {"guid": "guid", "int": "int", "string": "string"}[
+        kind = {"guid": "guid", "int": "int", "int64": "int", "string": "string"}[
             "int" if ep.family == "sync" else ep.key_kind]
         node = Comparison(field, "eq", Literal(kind, key))
         page = self.world.store.page(ep, division, base_url(request), fields, node=node, limit=1)

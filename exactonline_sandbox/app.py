@@ -3,6 +3,7 @@
 Request path through the layers (outermost first)::
 
     StatsMiddleware          counts calls per path and statuses
+    LatencyMiddleware        --latency-ms: waits before every /api/... answer
     FaultMiddleware          injected faults for /api/v1/... (POST /_sandbox/faults)
     AccessTokenMiddleware    401 for /api/v1/... without a valid bearer token
     RateLimitMiddleware      X-RateLimit-* headers and 429 on /api/v1/{division}/...
@@ -35,6 +36,7 @@ from starlette.routing import BaseRoute, Route
 from exactonline_sandbox._asgi import ASGIApp, Receive, Scope, Send
 from exactonline_sandbox.clock import SandboxClock
 from exactonline_sandbox.faults import Fault, FaultMiddleware, FaultQueue, FaultSpecError
+from exactonline_sandbox.latency import LatencyMiddleware
 from exactonline_sandbox.oauth import AccessTokenMiddleware, OAuthOptions, OAuthServer
 from exactonline_sandbox.oauth_store import OAuthStore
 from exactonline_sandbox.options import (
@@ -159,6 +161,8 @@ class Sandbox:
             lambda: self.limits.minutely_headers(self.options.minutely_limit, 0,
                                                  self.clock.now()),
         )
+        if options.latency_ms > 0:
+            inner = LatencyMiddleware(inner, options.latency_ms / 1000.0)
         self.asgi: ASGIApp = StatsMiddleware(inner, self.stats)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -239,6 +243,8 @@ class Sandbox:
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                     raise ValueError("advance_seconds must be a number")
                 self.clock.advance(float(seconds))
+            except OverflowError:
+                return _json({"error": "advance_seconds is too large"}, 400)
             except ValueError as exc:
                 return _json({"error": str(exc)}, 400)
         return _json({"now": self.clock.now(), "offset_seconds": self.clock.offset})

@@ -16,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from exactonline_sandbox import fastrows, generator, ledger, schema
+from exactonline_sandbox import fastrows, generator, generic, ledger, schema
 from exactonline_sandbox.odata import date_ms, wall_ms
 
 LEDGER_TABLES = ("entry", "tl", "invoice", "sinv", "cashflow")
@@ -68,9 +68,14 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
 
 def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: int,
                db_path: Path) -> list[Path]:
-    """Run the ledger parts, forked in parallel where the platform allows; their files."""
-    paths = [db_path.with_name(f"{db_path.name}.part-{i}") for i in range(len(jobs))]
-    for path in paths:
+    """Run the ledger parts, forked in parallel where the platform allows; their files.
+
+    The first part writes straight into the database itself (nothing else writes to it while
+    the parts run), so only the others are copied in afterwards.
+    """
+    paths = [db_path, *(db_path.with_name(f"{db_path.name}.part-{i}")
+                        for i in range(1, len(jobs)))]
+    for path in paths[1:]:
         path.unlink(missing_ok=True)
     if not hasattr(os, "fork") or len(jobs) == 1:
         for i, (gen, part, parts) in enumerate(jobs):
@@ -107,9 +112,10 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
           rows: int) -> None:
     """Create and fill every table of every division in ``conn`` (the database at db_path).
 
-    Ledger parts are written next to it as ``<db file>.part-<n>`` and removed after merging.
+    The first ledger part is written into it directly, the others next to it as
+    ``<db file>.part-<n>``, copied in and removed.
     """
-    for table in schema.TABLES:
+    for table in [*schema.TABLES, *generic.generic_tables(conn)]:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     schema.create(conn)
     conn.execute("BEGIN")
@@ -130,7 +136,7 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
     jobs = [(gen, part, parts) for gen in gens for part in range(parts)]
     paths = _run_parts(jobs, seed, db_path)
     conn.execute("BEGIN")
-    for path in paths:
+    for path in paths[1:]:
         conn.execute("ATTACH DATABASE ? AS part", (str(path),))
         for table in LEDGER_TABLES:
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")  # noqa: S608

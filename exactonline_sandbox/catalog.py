@@ -5,15 +5,29 @@ Families (fact sheet §4-6, CONTRACTS §1):
 * ``sync``: key ``Timestamp`` (rowversion), 1000 rows/page, ``$filter`` on Timestamp only,
   ``__next`` with ``$skiptoken=<last Timestamp>L``;
 * ``bulk``: entity key, 1000 rows/page, ``$select`` mandatory;
-* ``standard``: entity key, 60 rows/page, ``$skiptoken=guid'<last key>'`` in key order.
+* ``standard``: entity key, 60 rows/page, ``$skiptoken=guid'<last key>'`` in key order
+  (``read/*`` services too: Int64 keys such as ``HID`` page with ``$skiptoken=123L``).
 
 The field list of every endpoint is its entry in ``tap_exactonline/reference/exact_entities.json``
-(every field on every row); where the values come from is :mod:`.views`.
+(every field on every row). Two kinds of endpoint, looked up in this order by :func:`lookup`:
+
+1. *specific* ones (:data:`ENDPOINTS`): values from :mod:`.views` over the generated ledger and
+   master data, so they reconcile with each other (every endpoint a tap stream reads is one);
+2. *generic* ones (:data:`GENERIC`): every other endpoint of the reference, with rows made up
+   by :mod:`.generic` from the reference alone (fields, Edm types, key), tied to the division's
+   accounts, items, GL accounts, employees and projects where a field names them.
+
+A specific endpoint always wins: adding one for a path (say ``read/financial/ReceivablesList``
+computed from the ledger) takes that path out of the generic layer, nothing else to change.
+``current/Me``, ``webhooks/WebhookSubscriptions`` and ``read/sync/Sync/SyncTimestamp`` have
+routes of their own (:data:`OWN_ROUTES`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 
 from exactonline_sandbox import views as v
 from tap_exactonline.reference import entities, sync_bulk_endpoints
@@ -39,11 +53,14 @@ class Endpoint:
         family: ``sync`` | ``bulk`` | ``standard``.
         view: Where the values come from.
         key: Entity key field (``ID``, ``EntryID``, ``Code``...); for sync the row's ``ID``.
-        key_kind: ``guid`` | ``int`` | ``string`` (literal form in URIs and skiptokens).
+        key_kind: ``guid`` | ``int`` | ``int64`` | ``string`` (literal form in URIs and
+            skiptokens: ``guid'…'``, ``5``, ``5L``, ``'EUR'``).
         where: Extra SQL condition on the view's rows (``None`` = every row).
         type_name: ``__metadata.type``.
         stream: Tap stream served by this endpoint (CONTRACTS §1), if any.
         division_scoped: False for system/Divisions (lists all accessible divisions).
+        overrides: (field, SQL) pairs replacing the view's expression for this endpoint.
+        generated: True for generic endpoints (table made on first use by :mod:`.generic`).
     """
 
     path: str
@@ -57,6 +74,7 @@ class Endpoint:
     stream: str | None = None
     division_scoped: bool = True
     overrides: tuple[tuple[str, str], ...] = ()
+    generated: bool = False
 
     @property
     def page_size(self) -> int:
@@ -215,6 +233,21 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              stream="vat_codes"),
     Endpoint("general/Currencies", "Currencies", "standard", v.CURRENCIES, "Code",
              M + "General.Currency", key_kind="string", stream="currencies"),
+    Endpoint("hrm/Divisions", "HrmDivisions", "standard", v.DIVISIONS, "Code",
+             M + "HRM.Division", key_kind="int", division_scoped=False),
+    # -- bulk twins of the standard endpoints above (same rows, 1000 a page) -------------------
+    Endpoint("bulk/CRM/Contacts", "bulk_CRM_Contacts", "bulk", v.CONTACTS, "ID", M + "Contact"),
+    Endpoint("bulk/Financial/GLClassifications", "bulk_Financial_GLClassifications", "bulk",
+             v.GL_CLASSIFICATIONS, "ID", M + "GLClassification"),
+    Endpoint("bulk/Logistics/Items", "bulk_Logistics_Items", "bulk", v.ITEMS, "ID", M + "Item"),
+    Endpoint("bulk/SalesInvoice/SalesInvoices", "bulk_SalesInvoice_SalesInvoices", "bulk",
+             v.SALES_INVOICES, "InvoiceID", M + "SalesInvoice"),
+    Endpoint("bulk/SalesInvoice/SalesInvoiceLines", "bulk_SalesInvoice_SalesInvoiceLines",
+             "bulk", v.SALES_INVOICE_ROWS, "ID", M + "SalesInvoiceLine", where="t.LineNumber > 0"),
+    Endpoint("bulk/SalesOrder/SalesOrders", "bulk_SalesOrder_SalesOrders", "bulk",
+             v.SALES_ORDERS, "OrderID", M + "SalesOrder"),
+    Endpoint("bulk/SalesOrder/SalesOrderLines", "bulk_SalesOrder_SalesOrderLines", "bulk",
+             v.SALES_ORDER_LINES, "ID", M + "SalesOrderLine"),
 )
 
 BY_PATH: dict[str, Endpoint] = {ep.path.lower(): ep for ep in ENDPOINTS}
@@ -246,6 +279,12 @@ EXPANDS = {
         ("salesorder/SalesOrderLines", "OrderID", "OrderID"),
     ("purchaseorder/PurchaseOrders", "PurchaseOrderLines"):
         ("purchaseorder/PurchaseOrderLines", "PurchaseOrderID", "PurchaseOrderID"),
+    ("financialtransaction/Transactions", "TransactionLines"):
+        ("financialtransaction/TransactionLines", "EntryID", "EntryID"),
+    ("bulk/SalesInvoice/SalesInvoices", "SalesInvoiceLines"):
+        ("bulk/SalesInvoice/SalesInvoiceLines", "InvoiceID", "InvoiceID"),
+    ("bulk/SalesOrder/SalesOrders", "SalesOrderLines"):
+        ("bulk/SalesOrder/SalesOrderLines", "OrderID", "OrderID"),
 }
 
 # SyncTimestamp endPoint values (fact sheet §5) that the sandbox serves.
@@ -255,6 +294,113 @@ SYNC_TIMESTAMP_ENDPOINTS = {
 }
 
 
+#: Bump when the generic rows change: tables are named ``gen<version>_<path>``, so a --db file
+#: made by another version gets new tables (and :func:`.build.build` drops the old ones).
+GENERIC_VERSION = 1
+
+# Reference entries served by routes of their own, never by the generic layer.
+OWN_ROUTES = {"current/Me", "webhooks/WebhookSubscriptions", "read/sync/Sync/SyncTimestamp"}
+
+
+def singular(name: str) -> str:
+    """``Addresses`` -> ``Address``, ``GoodsDeliveries`` -> ``GoodsDelivery``."""
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    if name.endswith(("sses", "shes", "ches")):
+        return name[:-2]
+    if name.endswith("s") and not name.endswith(("ss", "us", "WBS")):
+        return name[:-1]
+    return name
+
+
+def stored(edm: str) -> bool:
+    """Whether a generic table keeps a column for a field of this Edm type.
+
+    Navigation, complex and binary properties have none: they render as deferred links or null.
+    """
+    return edm.startswith("Edm.") and edm != "Edm.Binary"
+
+
+def _generic_endpoint(ref_name: str, entry: dict) -> Endpoint:
+    """A generic endpoint for a reference entry: family, key and its kind, type, own table."""
+    path = entry["endpoint"]
+    parts = path.split("/")
+    family = parts[0] if parts[0] in ("sync", "bulk") else "standard"
+    fields = entry["fields"]
+    key = entry.get("key") or "ID"
+    if family == "sync":
+        key = "ID" if "ID" in fields else "Timestamp"
+        service = "Sync." + ".".join(parts[1:-1])
+    elif family == "bulk":
+        service = ".".join(parts[1:-1])
+    else:
+        service = ".".join(part.upper() if len(part) <= 3 else part.capitalize()
+                           for part in parts[1 if parts[0] == "read" else 0:-1])
+    kind = {"Edm.Guid": "guid", "Edm.Int64": "int64", "Edm.String": "string"}.get(
+        fields.get(key, ""), "int")
+    if family == "sync":
+        kind = "int64"
+    name = parts[-1] if path.startswith("read/") else singular(parts[-1])
+    table = f"gen{GENERIC_VERSION}_" + re.sub(r"[^a-z0-9]+", "_", path.lower())
+    # Columns c0, c1, ... (field names may be SQL keywords or differ only in case); Timestamp
+    # keeps its name so code that walks every sync table (a division move) finds it.
+    columns = {field: "t.Timestamp" if field == "Timestamp" else f"t.c{i}"
+               for i, (field, edm) in enumerate(fields.items()) if stored(edm)}
+    if "Division" in fields:
+        columns["Division"] = "t.division"
+    view = v.View(table=table, fields=columns)
+    return Endpoint(path, ref_name, family, view, key, f"{M}{service}.{name}", key_kind=kind,
+                    generated=True)
+
+
+@cache
+def generic_endpoints() -> dict[str, Endpoint]:
+    """Lower-case path -> generic endpoint, for every reference entry without a specific one."""
+    out: dict[str, Endpoint] = {}
+    for name, entry in reference().items():
+        path = entry.get("endpoint") if isinstance(entry, dict) else None
+        if not path or path in OWN_ROUTES or path.lower() in BY_PATH:
+            continue
+        out[path.lower()] = _generic_endpoint(name, entry)
+    return out
+
+
 def lookup(path: str) -> Endpoint | None:
-    """The endpoint for a path under ``/api/v1/{division}/`` (Exact paths are case-insensitive)."""
-    return BY_PATH.get(path.strip("/").lower())
+    """The endpoint for a path under ``/api/v1/{division}/`` (Exact paths are case-insensitive).
+
+    A specific endpoint (:data:`ENDPOINTS`) wins over a generic one for the same path.
+    """
+    key = path.strip("/").lower()
+    return BY_PATH.get(key) or generic_endpoints().get(key)
+
+
+def navigation_target(ep: Endpoint, nav: str) -> tuple[Endpoint, str, str] | None:
+    """What ``$expand=nav`` on ``ep`` brings: (child endpoint, parent key field, child field).
+
+    ``None`` when ``nav`` is a navigation property whose rows the sandbox does not have (its
+    entity is not in the reference, e.g. ``crm/Accounts`` -> ``BankAccounts``): the expansion is
+    then an empty ``{"results": []}``.
+
+    Raises:
+        KeyError: ``nav`` is not a navigation property of ``ep``.
+    """
+    edm = ep.fields.get(nav, "Edm.")
+    if edm.startswith(("Edm.", "Exact.")):
+        raise KeyError(nav)
+    if (ep.path, nav) in EXPANDS:
+        child_path, parent_key, child_field = EXPANDS[(ep.path, nav)]
+        child = lookup(child_path)
+        return None if child is None else (child, parent_key, child_field)
+    entity = edm.split(":", 1)[-1]
+    service = ep.path.rsplit("/", 1)[0]
+    for name in (nav, entity):
+        child = lookup(f"{service}/{name}")
+        if child is None:
+            continue
+        parent_key = ep.key if ep.family != "sync" else next(
+            (f for f in ("EntryID", f"{singular(ep.path.rsplit('/', 1)[1])}ID", "ID")
+             if f in ep.fields), "ID")
+        for child_field in (parent_key, singular(ep.path.rsplit("/", 1)[1])):
+            if child_field in child.fields:
+                return child, parent_key, child_field
+    return None

@@ -115,6 +115,9 @@ def command() -> None:
               help="Retries of a notification whose callback does not answer 2xx.")
 @click.option("--webhook-validation", is_flag=True,
               help="POST an empty body to a new CallbackURL; refuse it unless it answers 2xx.")
+@click.option("--latency-ms", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Delay every API answer (/api/...) by this many milliseconds, as Exact's "
+                   "own latency does (a few hundred ms).")
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="uvicorn log level (info adds one line per request).")

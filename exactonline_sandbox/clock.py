@@ -8,8 +8,12 @@ authorization-code validity, rate-limit windows, ``Modified`` of later mutations
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+
+#: How far the clock may be advanced in total: 100 years of seconds.
+MAX_OFFSET_SECONDS = 100 * 365.25 * 86_400
 
 
 class SandboxClock:
@@ -39,11 +43,18 @@ class SandboxClock:
         """Move the clock forward by ``seconds`` (>= 0).
 
         Raises:
-            ValueError: ``seconds`` is negative (the clock never goes back).
+            ValueError: ``seconds`` is negative (the clock never goes back), not finite, or
+                would take the clock more than :data:`MAX_OFFSET_SECONDS` ahead (dates past
+                that no longer fit Exact's ``/Date()/`` values or Python's datetime).
         """
-        if seconds < 0:
-            raise ValueError(f"the sandbox clock only moves forward; got {seconds!r} seconds")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"the sandbox clock only moves forward by a finite number of "
+                             f"seconds; got {seconds!r}")
         with self._lock:
+            if self._offset + seconds > MAX_OFFSET_SECONDS:
+                raise ValueError(f"the sandbox clock may run at most {MAX_OFFSET_SECONDS:.0f} "
+                                 f"seconds (100 years) ahead; it is {self._offset:.0f} ahead "
+                                 f"and {seconds!r} more was asked")
             self._offset += float(seconds)
 
     @property

@@ -4,7 +4,7 @@ Request body (JSON)::
 
     {"kind": "status"|"reset"|"truncate"|"stall"|"429", "count": n,
      "status": 500|503,          # kind "status" (default 500)
-     "seconds": s,               # kind "stall" (default 5)
+     "seconds": s,               # kind "stall" (default 5, at most 3600)
      "path_contains": "sync/"}   # optional: only requests whose path contains it
     {"clear": true}              # drop every pending fault
 
@@ -45,6 +45,8 @@ from exactonline_sandbox._asgi import (
 from exactonline_sandbox.stats import SandboxStats
 
 KINDS = ("status", "reset", "truncate", "stall", "429")
+#: Longest stall a fault may ask for (a longer one would hold a connection for hours).
+MAX_STALL_SECONDS = 3600
 SERVER_ERROR_MESSAGE = (
     "A problem has occurred. The cause of this issue will be investigated as soon as possible."
 )
@@ -90,8 +92,10 @@ class Fault:
                 raise FaultSpecError(f"status must be 500 or 503; got {status!r}")
         if kind == "stall":
             seconds = body.get("seconds", 5)
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-                raise FaultSpecError(f"seconds must be a number >= 0; got {seconds!r}")
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) \
+                    or not 0 <= seconds <= MAX_STALL_SECONDS:
+                raise FaultSpecError(f"seconds must be a number from 0 to {MAX_STALL_SECONDS}; "
+                                     f"got {seconds!r}")
         path_contains = body.get("path_contains")
         if path_contains is not None and not isinstance(path_contains, str):
             raise FaultSpecError("path_contains must be a string")

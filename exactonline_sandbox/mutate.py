@@ -16,6 +16,7 @@ changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from exactonline_sandbox.fastrows import (
 )
 from exactonline_sandbox.generator import DivisionGenerator, Ids
 from exactonline_sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
-from exactonline_sandbox.odata import parse_date_value, wall_ms
+from exactonline_sandbox.odata import ODataError, parse_date_value, wall_ms
 
 if TYPE_CHECKING:
     from exactonline_sandbox.dataset import Dataset
@@ -82,6 +83,8 @@ ENTRY = {
     "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
     "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
 }
+#: Most rows one mutation may create, update or delete.
+MAX_COUNT = 1000
 PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js",
              "tlsnip"}
 
@@ -99,6 +102,7 @@ class Mutator:
             "SELECT value FROM meta WHERE key = 'mutation_serial'"
         ).fetchone()
         self.serial = int(row[0]) if row else 0
+        self.draws = 0  # random generators handed out in this mutation (see rng())
 
     # -- entry point ------------------------------------------------------------------------
     def apply(self, body: Any) -> list[dict[str, Any]]:
@@ -120,13 +124,18 @@ class Mutator:
         count = body.get("count", 1 if ids is None else None)
         if ids is not None and (not isinstance(ids, list) or action == "create"):
             raise MutationError('"ids" must be a list and is for update/delete only')
-        if ids is None and (not isinstance(count, int) or count < 1):
-            raise MutationError('"count" must be a positive integer')
+        if ids is not None and not all(isinstance(i, (str, int)) and not isinstance(i, bool)
+                                       for i in ids):
+            raise MutationError('"ids" must be a list of keys (strings or numbers)')
+        if ids is None and (not isinstance(count, int) or isinstance(count, bool)
+                            or not 1 <= count <= MAX_COUNT):
+            raise MutationError(f'"count" must be an integer from 1 to {MAX_COUNT}')
         fields = body.get("fields") or {}
         if not isinstance(fields, dict):
             raise MutationError('"fields" must be an object of Exact field values')
         with self.store.lock:
             self.serial += 1
+            self.draws = 0
             self.conn.execute("BEGIN")
             try:
                 self.conn.execute(
@@ -171,8 +180,15 @@ class Mutator:
         return first
 
     def rng(self, division: int) -> random.Random:
-        """Deterministic generator for this mutation."""
-        return random.Random(f"mutate:{self.world.options.seed}:{division}:{self.serial}")  # noqa: S311
+        """A deterministic generator, a new one per call within this mutation.
+
+        Each call gets its own seed, so the rows of a ``count`` > 1 create (and the
+        sync/Deleted rows of several deletes) never share IDs.
+        """
+        self.draws += 1
+        suffix = "" if self.draws == 1 else f":{self.draws}"
+        return random.Random(  # noqa: S311
+            f"mutate:{self.world.options.seed}:{division}:{self.serial}{suffix}")
 
     def pick(self, sql: str, args: tuple, ids: list | None, count: int | None,
              idcond: str) -> list[tuple]:
@@ -212,13 +228,48 @@ class Mutator:
             if name not in cols:
                 raise MutationError(f"field {name!r} cannot be set on {stream}; settable: "
                                     f"{sorted(c for c in cols if not c.endswith('_r'))}")
-            edm = types.get(name, "")
-            if edm == "Edm.DateTime":
-                value = parse_date_value(value)
-            elif edm == "Edm.Boolean":
-                value = int(bool(value))
-            out[name] = value
+            # the column's Edm type: the field of that name, or the field the view maps onto it
+            edm = types.get(name) or next(
+                (types[f] for f, expr in (ep.view.fields.items() if ep else ())
+                 if expr == f"t.{name}" and f in types), "")
+            out[name] = self.storage_value(stream, name, edm, value)
         return out
+
+    @staticmethod
+    def storage_value(stream: str, name: str, edm: str, value: Any) -> Any:
+        """A field value as stored, checked against the field's Edm type.
+
+        Raises:
+            MutationError: the value does not fit the type (a list, text for a number, ...).
+        """
+        def bad(want: str) -> MutationError:
+            return MutationError(f"field {name!r} of {stream} takes {want}; got {value!r}")
+
+        if value is None:
+            return None
+        if edm == "Edm.DateTime":
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise bad("a date (/Date(ms)/, ISO text or milliseconds)")
+            try:
+                return parse_date_value(value)
+            except ODataError:
+                raise bad("a date (/Date(ms)/, ISO text or milliseconds)") from None
+        if edm == "Edm.Boolean":
+            if not isinstance(value, bool):
+                raise bad("true or false")
+            return int(value)
+        if edm in ("Edm.Double", "Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or abs(value) >= 2**63:
+                raise bad("a number")
+            if edm != "Edm.Double" and value != int(value):
+                raise bad("a whole number")
+            return value
+        if edm in ("Edm.String", "Edm.Guid") and not isinstance(value, str):
+            raise bad("text")
+        if isinstance(value, (dict, list)):
+            raise bad("a single value")
+        return value
 
     def deleted(self, division: int, entity_type: int, ids: list[str]) -> None:
         """Write one sync/Deleted row per deleted sync row."""
@@ -573,13 +624,12 @@ class Mutator:
         *lower* (from 1,000,000 up, order kept), so a client that only follows ``Timestamp gt
         <bookmark>`` sees nothing new and must resync because of the DivisionMoveDate.
         """
-        from exactonline_sandbox.schema import SYNC_TABLES
-
+        tables = self.store.sync_tables()
         low = min((self.conn.execute(f"SELECT min(Timestamp) FROM {t} WHERE division = ?",  # noqa: S608
                                      (division,)).fetchone()[0] or 2**62)
-                  for t in SYNC_TABLES)
+                  for t in tables)
         delta = max(0, low - 1_000_000)
-        for table in SYNC_TABLES:
+        for table in tables:
             self.conn.execute(f"UPDATE {table} SET Timestamp = Timestamp - ? "  # noqa: S608
                               "WHERE division = ?", (delta, division))
         self.store.next_ts[division] -= delta

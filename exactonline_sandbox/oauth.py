@@ -8,7 +8,8 @@ Behaviour follows the fact sheet §2 (Exact Online OAuth), on the same host as t
   ``code_seconds`` (Exact: 3 minutes).
 * ``POST /api/oauth2/token`` (``application/x-www-form-urlencoded``), grants
   ``authorization_code`` (code, redirect_uri, client_id, client_secret) and ``refresh_token``
-  (refresh_token, client_id, client_secret). Success (200)::
+  (refresh_token, client_id, client_secret). The client may instead send its id and secret
+  as HTTP Basic credentials (RFC 6749 §2.3.1; see :func:`client_credentials`). Success (200)::
 
       {"access_token": "AAEAA...", "token_type": "bearer", "expires_in": "600",
        "refresh_token": "Gcp7!IAAAA..."}
@@ -60,7 +61,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import orjson
 from starlette.requests import Request
@@ -124,6 +125,35 @@ def _exact_datetime(epoch: float) -> str:
     hour12 = dt.hour % 12 or 12
     ampm = "AM" if dt.hour < 12 else "PM"
     return f"{dt.month}/{dt.day}/{dt.year} {hour12}:{dt.minute:02d}:{dt.second:02d} {ampm}"
+
+
+def client_credentials(form: dict[str, str], authorization: str | None) -> tuple[str, str]:
+    """The (client_id, client_secret) of a token request: form fields or HTTP Basic.
+
+    Exact's documentation and every recorded client send them as form fields (fact sheet §2);
+    clients built on requests-oauthlib or httpx send ``Authorization: Basic`` instead, which
+    RFC 6749 §2.3.1 obliges an authorization server to accept. The fact sheet is silent on
+    whether Exact does; the sandbox accepts both (docs/sandbox.md, "Choices"). Basic
+    credentials are form-urlencoded before base64 by the RFC, plain by most clients: both
+    decode. When both are present they must agree, else the request has no valid client
+    (``("", "")``).
+    """
+    form_id, form_secret = form.get("client_id", ""), form.get("client_secret", "")
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return form_id, form_secret
+    try:
+        pair = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    basic_id, sep, basic_secret = pair.partition(":")
+    if not sep:
+        return "", ""
+    raw = (basic_id, basic_secret)
+    decoded = (unquote(basic_id), unquote(basic_secret)) if "%" in pair else raw
+    if form_id:
+        return (form_id, form_secret) if (form_id, form_secret) in (raw, decoded) else ("", "")
+    return decoded
 
 
 def _same_client(a: str, b: str) -> bool:
@@ -257,9 +287,9 @@ class OAuthServer:
         """``POST /api/oauth2/token``: authorization_code and refresh_token grants."""
         self.stats.incr("token_calls")
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        client_id = form.get("client_id", "")
+        client_id, client_secret = client_credentials(form, request.headers.get("authorization"))
         if not _same_client(client_id, self.options.client_id) or not secrets.compare_digest(
-            form.get("client_secret", ""), self.options.client_secret
+            client_secret, self.options.client_secret
         ):
             return _oauth_error(400, "invalid_request")
         client_id = self.options.client_id

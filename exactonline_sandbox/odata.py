@@ -101,12 +101,17 @@ def format_date(ms: int | None) -> str | None:
 
 
 _DATETIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?$"
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?Z?)?$"
 )
 
 
 def parse_datetime_literal(text: str) -> int:
     """``2024-05-01T10:00:00`` (Exact local time) -> wall-clock ms as Exact stores it.
+
+    A trailing ``Z`` (``2024-05-01T10:00:00Z``, sent by some clients) is accepted and does not
+    shift the time: WCF Data Services parses the literal with XmlConvert (which allows it) and
+    .NET compares DateTime values without their kind, so Exact matches the wall-clock digits
+    (a choice: the fact sheet is silent; docs/sandbox.md "Choices").
 
     Raises:
         ODataError: 400 when the text is not an OData v2 datetime.
@@ -231,10 +236,26 @@ def _tokens(text: str) -> list[tuple[str, object]]:
     return out
 
 
+#: Deepest nesting of parentheses and ``not`` a ``$filter`` may have (WCF Data Services
+#: refuses deep expressions too; a bound keeps the parser's recursion and SQLite's expression
+#: depth far from their limits).
+MAX_FILTER_DEPTH = 100
+TOO_DEEP = f"The $filter expression is nested more than {MAX_FILTER_DEPTH} levels deep."
+
+
+def _balanced(op: str, nodes: list[object]) -> object:
+    """``a op b op c ...`` as a balanced tree (and/or are associative): depth log2(n)."""
+    if len(nodes) == 1:
+        return nodes[0]
+    mid = len(nodes) // 2
+    return Logical(op, _balanced(op, nodes[:mid]), _balanced(op, nodes[mid:]))
+
+
 class _Parser:
     def __init__(self, tokens: list[tuple[str, object]]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, object] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -260,28 +281,34 @@ class _Parser:
         return node
 
     def or_expr(self) -> object:
-        node = self.and_expr()
+        nodes = [self.and_expr()]
         while self.keyword("or"):
-            node = Logical("or", node, self.and_expr())
-        return node
+            nodes.append(self.and_expr())
+        return _balanced("or", nodes)
 
     def and_expr(self) -> object:
-        node = self.unary()
+        nodes = [self.unary()]
         while self.keyword("and"):
-            node = Logical("and", node, self.unary())
-        return node
+            nodes.append(self.unary())
+        return _balanced("and", nodes)
 
     def unary(self) -> object:
-        if self.keyword("not"):
-            return Logical("not", self.unary())
-        tok = self.peek()
-        if tok and tok[0] == "(":
-            self.take()
-            node = self.or_expr()
-            if self.take()[0] != ")":
-                raise ODataError(400, SYNTAX_ERROR)
-            return node
-        return self.comparison()
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise ODataError(400, TOO_DEEP)
+        try:
+            if self.keyword("not"):
+                return Logical("not", self.unary())
+            tok = self.peek()
+            if tok and tok[0] == "(":
+                self.take()
+                node = self.or_expr()
+                if self.take()[0] != ")":
+                    raise ODataError(400, SYNTAX_ERROR)
+                return node
+            return self.comparison()
+        finally:
+            self.depth -= 1
 
     def comparison(self) -> object:
         kind, value = self.take()
@@ -366,11 +393,14 @@ class QueryOptions:
     inlinecount: bool = False
     skiptoken: object = None
     expand: list[str] = field(default_factory=list)
+    skip: int | None = None
     raw_pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
-    """Validate ``$select/$filter/$top/$orderby/$inlinecount/$skiptoken`` (others ignored).
+    """Validate ``$select/$filter/$top/$skip/$orderby/$inlinecount/$skiptoken/$expand``.
+
+    Other options are ignored.
 
     Raises:
         ODataError: 400 with Exact's syntax-error message for malformed values.
@@ -411,5 +441,7 @@ def parse_options(pairs: list[tuple[str, str]]) -> QueryOptions:
         elif name == "$expand":
             opts.expand = [part.strip() for part in value.split(",") if part.strip()]
         elif name == "$skip":
-            raise ODataError(400, "$skip is not supported; use $skiptoken (the __next link).")
+            if not value.strip().isdigit():
+                raise ODataError(400, SYNTAX_ERROR)
+            opts.skip = int(value)
     return opts

@@ -35,3 +35,4 @@ class SandboxOptions:
     webhook_retries: int = 3
     webhook_retry_delay: float = 0.5
     webhook_validation: bool = False
+    latency_ms: float = 0.0

@@ -41,12 +41,17 @@ def is_navigation(edm: str) -> bool:
 
 
 def key_literal_sql(ep: Endpoint) -> str:
-    """SQL for the key literal of a row in URIs: ``guid'…'``, ``123L`` (sync), ``5``, ``'EUR'``."""
+    """SQL for the key literal of a row in URIs.
+
+    ``guid'…'``, ``123L`` (sync, Int64 keys), ``5``, ``'EUR'``.
+    """
     if ep.family == "sync":
         return "t.Timestamp || 'L'"
     expr = ep.expression(ep.key)
     if ep.key_kind == "int":
         return f"({expr})"
+    if ep.key_kind == "int64":
+        return f"({expr}) || 'L'"
     if ep.key_kind == "string":
         return f"'''' || {expr} || ''''"
     return f"'guid''' || {expr} || ''''"

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from exactonline_sandbox import build, fastrows, schema
+from exactonline_sandbox import build, fastrows, generic, schema
 from exactonline_sandbox.catalog import Endpoint
 from exactonline_sandbox.odata import Comparison, Logical
 from exactonline_sandbox.render import aliases, filter_sql, row_sql
@@ -65,13 +65,14 @@ class Store:
         self.path = Path(db_path) if db_path else Path(self._tempdir or ".") / "sandbox.sqlite"
         self.conn = sqlite3.connect(str(self.path), check_same_thread=False,
                                     isolation_level=None)
+        self.generic_ready: set[str] = set()  # generic tables known to exist (generic.ensure)
         build.pragmas(self.conn)
         if not self._reusable():
             self._build()
         self.next_ts: dict[int, int] = {}
         for division in divisions:
             top = 0
-            for table in schema.SYNC_TABLES:
+            for table in self.sync_tables():
                 sql = f"SELECT max(Timestamp) FROM {table} WHERE division = ?"  # noqa: S608
                 row = self.conn.execute(sql, (division,)).fetchone()
                 top = max(top, row[0] or 0)
@@ -105,6 +106,10 @@ class Store:
             for name in os.listdir(self._tempdir):
                 os.remove(os.path.join(self._tempdir, name))
             os.rmdir(self._tempdir)
+
+    def sync_tables(self) -> list[str]:
+        """Tables with a per-division ``Timestamp``: the ledger's and the generic sync ones."""
+        return [*schema.SYNC_TABLES, *generic.generic_sync_tables(self.conn)]
 
     # -- reading ------------------------------------------------------------------------------
     def params(self, base: str, division: int) -> dict[str, object]:
@@ -149,11 +154,14 @@ class Store:
     def page(self, ep: Endpoint, division: int, base: str, fields: tuple[str, ...], *,
              node: object = None, orderby: list[tuple[str, bool]] | None = None,
              skiptoken: object = None, limit: int | None = None,
-             count: bool = False) -> Page:
+             count: bool = False, skip: int | None = None) -> Page:
         """Render one page of ``ep`` for ``division``.
 
         ``limit`` None = every row (truth). ``skiptoken``: last Timestamp (sync) or key.
+        ``skip``: rows to leave out first (``$skip``, after the skiptoken).
         """
+        if ep.generated:
+            generic.ensure(self, ep)
         order = self.order_exprs(ep, orderby or [])
         if fastrows.applies(ep, fields):
             select = fastrows.row_sql(ep, self.user, self.username)
@@ -177,8 +185,10 @@ class Store:
             plus = "+" if _guid_equality(node) else ""
             order_sql = ", ".join(f"{plus}{e} {'DESC' if d else 'ASC'}" for e, d in order)
             sql = f"SELECT {select}, {order[-1][0]} {frm} ORDER BY {order_sql}"
-            if limit is not None:
-                sql += f" LIMIT {int(limit) + 1}"
+            if limit is not None or skip:
+                sql += f" LIMIT {-1 if limit is None else int(limit) + 1}"
+            if skip:
+                sql += f" OFFSET {int(skip)}"
             cur = self.conn.execute(self._bind(sql, named), args)
             fetched = cur.fetchall()
         more = limit is not None and len(fetched) > limit
@@ -221,6 +231,8 @@ class Store:
 
     def count(self, ep: Endpoint, division: int, node: object = None) -> int:
         """Number of rows of ``ep`` matching ``node`` (``/$count``)."""
+        if ep.generated:
+            generic.ensure(self, ep)
         with self.lock:
             frm, args = self._from_where(ep, division, None if node is None else node, [], [], "")
             return int(self.conn.execute(f"SELECT count(*) {frm}", args).fetchone()[0])

@@ -11,6 +11,7 @@ Sources: fact sheet §3-§8 (envelopes, paging, error envelope, rate limits); CO
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import typing as t
 from collections import Counter
@@ -96,7 +97,7 @@ def odata_query(params: Mapping[str, t.Any]) -> str:
 
 
 class ExactOnlineHTTP:
-    """HTTP plumbing of one tap run: one authenticator, one rate limiter, one session.
+    """HTTP plumbing of one tap run: one authenticator, one rate limiter, a session per thread.
 
     Args:
         base_url: Host URL, e.g. ``https://start.exactonline.nl`` (regions.resolve_base_url).
@@ -116,11 +117,19 @@ class ExactOnlineHTTP:
         self.authenticator = authenticator
         self.limiter = limiter
         self.logger = logger
-        self.session = requests.Session()
+        self._sessions = threading.local()
         self.calls: Counter[int] = Counter()
         """API calls sent per division (429s and retries included: Exact counts them too)."""
         self.answered = False
         """Whether the host has answered a call of this run."""
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session (divisions may be read by several threads at once)."""
+        session: requests.Session | None = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
 
     def api_url(self, division: int | str, endpoint: str) -> str:
         """``{base}/api/v1/{division}/{endpoint}``; division may be ``current``."""

@@ -4,6 +4,8 @@ Usage::
 
     exactonline [--config FILE] auth login|status|refresh
     exactonline [--config FILE] check
+    exactonline [--config FILE] divisions [--json]
+    exactonline [--config FILE] plan [--json]
     exactonline sandbox serve ...
     exactonline [--config FILE] webhooks ...
 
@@ -45,9 +47,9 @@ COMMAND_GROUP = "exactonline.commands"
 
 def _attach_subcommands() -> None:
     """Add the tap's own sub-commands, then those registered under :data:`COMMAND_GROUP`."""
-    from tap_exactonline.cli import auth, check
+    from tap_exactonline.cli import auth, check, divisions, plan
 
-    for module in (auth, check):
+    for module in (auth, check, divisions, plan):
         main.add_command(module.command)
     for entry_point in entry_points(group=COMMAND_GROUP):
         if entry_point.name not in main.commands:

@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -93,6 +93,24 @@ def api_get(
         auth.handle_unauthorized(resp.request)
         resp = requests.get(url, params=params, auth=auth, headers=headers, timeout=API_TIMEOUT)
     return resp
+
+
+@contextlib.contextmanager
+def one_line_errors(auth: ExactOnlineAuthenticator) -> Iterator[None]:
+    """Token, token-store and connection errors as one-line CLI errors; closes the store.
+
+    Raises:
+        click.ClickException: What went wrong and what to do, in one line.
+    """
+    try:
+        yield
+    except (ReauthorizationRequired, TokenEndpointError, TokenStoreError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except requests.RequestException as exc:
+        raise click.ClickException(
+            f"cannot reach Exact Online ({type(exc).__name__}): check base_url/region") from None
+    finally:
+        auth.store.close()
 
 
 def odata_rows(resp: requests.Response) -> list[dict[str, Any]]:

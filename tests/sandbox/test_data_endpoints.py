@@ -1,4 +1,5 @@
-"""Every served endpoint answers every query shape with an envelope, never a 500."""
+"""Every served endpoint (specific and generic) answers every query shape with an envelope,
+never a 500."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
         yield Client(sb)
 
 
-@pytest.mark.parametrize("path", [ep.path for ep in catalog.ENDPOINTS])
+@pytest.mark.parametrize("path", [ep.path for ep in catalog.ENDPOINTS] +
+                         [ep.path for ep in catalog.generic_endpoints().values()])
 def test_query_shapes(client: Client, path: str) -> None:
     ep = catalog.lookup(path)
     assert ep is not None

@@ -19,7 +19,7 @@ from tests.sandbox.protocol_support import (
     subscriptions_path,
     token_call,
 )
-from tests.support.sandbox import CLIENT_ID, REFRESH_TOKEN_SEED, SandboxProcess
+from tests.support.sandbox import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN_SEED, SandboxProcess
 
 REDIRECT = "https://app.example.test/callback?tenant=1"
 
@@ -182,3 +182,27 @@ def test_api_401_empty_and_html_bodies_and_token_expiry(sb: SandboxProcess) -> N
     assert api(sb, token, "/api/v1/current/Me").status_code == 200
     advance(sb, 1)
     assert api(sb, token, "/api/v1/current/Me").status_code == 401
+
+
+def test_http_basic_client_authentication(sb: SandboxProcess) -> None:
+    """Client id and secret as HTTP Basic (RFC 6749 §2.3.1), as requests-oauthlib and httpx
+    clients send them; mixed with form fields only when both agree (docs/sandbox.md)."""
+    url = f"{sb.url}/api/oauth2/token"
+    grant = {"grant_type": "refresh_token", "refresh_token": REFRESH_TOKEN_SEED}
+    for auth, form in [(("wrong-id", CLIENT_SECRET), {}), ((CLIENT_ID, "wrong"), {}),
+                       ((CLIENT_ID, CLIENT_SECRET), {"client_id": CLIENT_ID,
+                                                     "client_secret": "other"})]:
+        resp = requests.post(url, data={**grant, **form}, auth=auth, timeout=10)
+        assert resp.status_code == 400, (auth, form)
+        assert resp.json() == {"error": "invalid_request"}
+    garbled = requests.post(url, data=grant, timeout=10,
+                            headers={"Authorization": "Basic not-base64!"})
+    assert garbled.status_code == 400
+    ok = requests.post(url, data=grant, auth=(CLIENT_ID, CLIENT_SECRET), timeout=10)
+    assert ok.status_code == 200, ok.text
+    advance(sb, 570)
+    both = requests.post(url, auth=(CLIENT_ID, CLIENT_SECRET), timeout=10,
+                         data={"grant_type": "refresh_token", "client_id": CLIENT_ID,
+                               "client_secret": CLIENT_SECRET,
+                               "refresh_token": ok.json()["refresh_token"]})
+    assert both.status_code == 200, both.text

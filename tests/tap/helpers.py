@@ -35,6 +35,7 @@ class TapRun:
     states: list[dict[str, Any]] = field(default_factory=list)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     stderr: str = ""
+    stdout: bytes = b""
 
     @property
     def state(self) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def run_tap(
     state: dict[str, Any] | None = None,
     timeout: float = 240,
     env: dict[str, str] | None = None,
+    keep_stdout: bool = False,
 ) -> TapRun:
     """Run ``tap-exactonline --config c.json [--state s.json] --catalog cat.json``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -95,6 +97,8 @@ def run_tap(
         env={**os.environ, **(env or {})},
     )
     run = TapRun(returncode=proc.returncode, stderr=proc.stderr.decode(errors="replace"))
+    if keep_stdout:
+        run.stdout = proc.stdout
     for line in proc.stdout.splitlines():
         message = odata.decode_json(line)
         kind = message.get("type")

@@ -1,0 +1,1 @@
+"""Compatibility suite: public Exact Online client libraries from PyPI against the sandbox."""
