@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class StreamSpec:
         entity_type: sync/Deleted EntityType code of this stream's rows (sync family).
         sync_timestamp_endpoint: ``endPoint`` value of ``read/sync/Sync/SyncTimestamp`` when
             Exact supports seeding this endpoint from a date (fact sheet §5, S4).
+        opt_in: Personal data (payroll): read only when the ``opt_in_streams`` setting lists
+            it and it is selected; the catalog marks it ``selected-by-default: false``.
     """
 
     name: str
@@ -66,6 +68,7 @@ class StreamSpec:
     entity_type: int | None = None
     sync_timestamp_endpoint: str | None = None
     expand: str | None = None
+    opt_in: bool = False
 
 
 def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None) -> StreamSpec:
@@ -104,7 +107,8 @@ CATALOG: tuple[StreamSpec, ...] = (
         14,
         "TimeCostTransactions",
     ),
-    _sync("employees", "sync/Payroll/Employees", 42),
+    # Payroll personal data: read only when listed in opt_in_streams and selected.
+    replace(_sync("employees", "sync/Payroll/Employees", 42), opt_in=True),
     _sync("deleted", "sync/Deleted", None),
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
     _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
@@ -427,6 +431,7 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
         "path": spec.endpoint,
         "endpoint": spec.endpoint,
         "primary_keys": ("Division", spec.key),
+        "selected_by_default": not spec.opt_in,
         "page_size": spec.page_size,
         "schema": StreamSchema(_SCHEMAS),
     }
@@ -439,4 +444,6 @@ REPLICATION_KEYS: dict[str, str | None] = {
     cls.spec.name: (cls.replication_key if isinstance(cls.replication_key, str) else None)
     for cls in STREAM_TYPES
 }
+#: Streams read only when the ``opt_in_streams`` setting lists them (personal data).
+OPT_IN_STREAMS: frozenset[str] = frozenset(spec.name for spec in CATALOG if spec.opt_in)
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})
