@@ -78,18 +78,22 @@ def target_rows(target: str) -> list[CheckRow]:
     Loader settings come from ``TARGET_<TARGET>_*`` variables when any are set, else from the
     Meltano project (``meltano config print target-<target>``).
     """
-    from tap_exactonline.cli import check_targets
+    from tap_exactonline.cli.check_targets import (
+        check_target,
+        loader_settings_from_env,
+        loader_settings_from_meltano,
+    )
 
-    settings: Mapping[str, Any] = check_targets.loader_settings_from_env(target)
+    settings: Mapping[str, Any] = loader_settings_from_env(target)
     if not settings:
         try:
-            settings = check_targets.loader_settings_from_meltano(target)
+            settings = loader_settings_from_meltano(target)
         except RuntimeError as exc:
             return [CheckRow(f"{target} settings", FAIL, str(exc))]
     results = {"ok": OK, "warn": WARN, "fail": FAIL}
     return [
         CheckRow(f"{target} {r.name}", results.get(r.status, FAIL), r.message)
-        for r in check_targets.check_target(target, settings)
+        for r in check_target(target, settings)
     ]
 
 
