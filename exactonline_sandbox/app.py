@@ -82,7 +82,8 @@ def default_world(options: SandboxOptions, clock: SandboxClock,
     from exactonline_sandbox.world import World, WorldOptions
 
     world_options = WorldOptions(seed=options.seed, divisions=options.divisions,
-                                 rows=options.rows, db_path=options.db_path)
+                                 rows=options.rows, db_path=options.db_path,
+                                 as_of=options.as_of)
     return World(world_options, clock, on_change=on_change)
 
 
@@ -191,7 +192,9 @@ class Sandbox:
         return (f"divisions {', '.join(map(str, self.world.accessible_divisions))} "
                 f"(current {self.world.current_division}; no access: "
                 f"{', '.join(map(str, self.world.inaccessible_divisions))}), "
-                f"seed {self.options.seed}, rows {self.options.rows}")
+                f"seed {self.options.seed}, rows {self.options.rows}"
+                + (f", data as of {as_of}" if (as_of := getattr(self.world, "as_of", None))
+                   else ""))
 
     # -- control API ----------------------------------------------------------------------
     def _control_routes(self) -> list[BaseRoute]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 
 import click
 
@@ -79,6 +80,9 @@ def command() -> None:
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
               help="SQLite file for the data and the OAuth state (logins, token chain, grant "
                    "times), which then survive a restart (default: a temporary file).")
+@click.option("--as-of", "as_of", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Day the generated data ends (YYYY-MM-DD; aging and financial years count "
+                   "from it). Default: today, or the date an existing --db was built for.")
 @click.option("--minute-seconds", default=60.0, show_default=True, type=_SECONDS,
               help="Length in real seconds of a rate-limit minute window (e.g. 1 in tests).")
 @click.option("--minutely-limit", default=60, show_default=True, type=_POSITIVE,
@@ -121,8 +125,8 @@ def command() -> None:
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="uvicorn log level (info adds one line per request).")
-def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level: str,
-          **options: object) -> None:
+def serve(host: str, port: int, db_path: str | None, as_of: datetime | None, no_limits: bool,
+          log_level: str, **options: object) -> None:
     """Serve the sandbox until SIGTERM or Ctrl-C.
 
     API, OAuth (/api/oauth2/auth, /api/oauth2/token) and webhooks share one host, as on
@@ -140,6 +144,7 @@ def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level:
         ) from None
     try:
         sandbox = Sandbox(SandboxOptions(db_path=db_path, limits_enabled=not no_limits,
+                                         as_of=as_of.date() if as_of else None,
                                          **options))  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot build the sandbox data: {exc}") from exc

@@ -9,9 +9,12 @@ Steps (each prints a ``==>`` progress line):
 3. on a second or later run, change the sandbox first (create, update and delete a few rows
    through ``/_sandbox/mutate``), so that the incremental run has something to pick up;
 4. ``meltano --environment=demo run tap-exactonline target-duckdb dbt-duckdb:build`` with
-   ``TAP_EXACTONLINE_BASE_URL`` pointing at the sandbox (full log in output/demo-meltano.log);
+   ``TAP_EXACTONLINE_BASE_URL`` pointing at the sandbox (full log in output/demo-meltano.log): the
+   models, including the reconciliation with Exact's own reports, are built and tested in the
+   same run (a failing dbt test, e.g. a reconciliation, fails it);
 5. stop the sandbox and print the rows per table (before, now, received this run), the
-   trial balance of the last closed month (scripts/demo_report.py) and where the dbt models are.
+   trial balance of the last closed month from ``mart_trial_balance``, the reconciliation
+   (scripts/demo_report.py) and where the dbt models are.
 
 The demo runs on its own settings only. A user's ``.env`` (Meltano reads it; ``cp .env.example
 .env`` is step 2 of connecting real Exact Online) and ``TAP_*``/``TARGET_*``/``DBT_*``/
@@ -65,7 +68,7 @@ MODEL_SCHEMAS = (
     ("analytics_staging", "typed, snake_case: amounts DECIMAL(38,6), dates DATE (views)"),
     ("analytics_current", "latest version per key, deleted rows removed"),
     ("analytics_history", "every version with valid_from/valid_to"),
-    ("analytics_marts", "dimensions, facts, trial balance, aging, project margin"),
+    ("analytics_marts", "trial balance, statements, budget vs actual, aging, reconciliation"),
 )
 # Changes applied before each later run: (stream, action, count) per accessible division.
 MUTATIONS = [
@@ -131,6 +134,8 @@ def demo_env(url: str = "http://127.0.0.1:8780") -> dict[str, str]:
         "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
         "TARGET_DUCKDB_FILEPATH": str(WAREHOUSE),
         "DBT_DUCKDB_PATH": str(WAREHOUSE),
+        "DBT_TARGET_PATH": str(OUTPUT / "dbt-target"),
+        "DBT_LOG_PATH": str(OUTPUT / "dbt-logs"),
         "PYTHONUNBUFFERED": "1",
     }
 

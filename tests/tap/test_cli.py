@@ -51,7 +51,7 @@ def test_discover_lists_the_catalog(tmp_path: Path) -> None:
     assert set(streams) == {spec.name for spec in CATALOG}
     for spec in CATALOG:
         entry = streams[spec.name]
-        assert entry["key_properties"] == ["Division", spec.key]
+        assert entry["key_properties"] == list(spec.primary_keys)
         expected_rk = {"sync": "Timestamp", "modified": "Modified"}.get(spec.family)
         if spec.expand:
             expected_rk = "EntryModified"
