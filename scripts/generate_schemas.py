@@ -7,10 +7,20 @@ Usage:
 Source of truth: ``tap_exactonline/reference/exact_entities.json`` (entries named in
 ``tap_exactonline.streams.CATALOG``). Edm types map to JSON Schema as:
 Edm.Guid -> string (uuid), Edm.String/Edm.Binary -> string, Edm.Double -> number,
-Edm.Int16/Int32/Int64/Byte -> integer, Edm.Boolean -> boolean, Edm.DateTime -> string
-(date-time). Every property is nullable. Navigation collections and complex types are
-dropped. ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets
-``stream_name``; lines read through ``$expand`` get ``EntryModified``; snapshots of Exact's
+Edm.Int16/Int32/Int64/Byte -> integer with the type's ``minimum``/``maximum``, Edm.Boolean ->
+boolean, Edm.DateTime -> string (date-time). Every property is nullable. Navigation collections
+and complex types are dropped.
+
+The integer bounds are what SQL targets size columns by (measured, docs/warehouses.md):
+target-duckdb makes SMALLINT/INTEGER/BIGINT of them instead of HUGEINT, target-postgres
+SMALLINT/INTEGER/BIGINT; target-snowflake (NUMBER(38,0)) and target-bigquery (INT64) ignore
+them. Amounts (Edm.Double) stay JSON numbers: no hint on a number changes what these four
+targets create (DOUBLE, NUMERIC, FLOAT, FLOAT64), and singer-sdk's exact-decimal form
+(``x-singer.decimal``) needs string values, which target-duckdb and target-bigquery load as
+text; the dbt staging models make amounts exact decimals on every warehouse.
+
+``Division`` (integer) is added where the endpoint has none; ``deleted`` gets ``stream_name``;
+lines read through ``$expand`` get ``EntryModified``; snapshots of Exact's
 ``read/`` reports get ``SnapshotTakenAt``.
 """
 
@@ -33,10 +43,10 @@ EDM_TYPES: dict[str, dict[str, Any]] = {
     "Edm.String": {"type": ["string", "null"]},
     "Edm.Binary": {"type": ["string", "null"]},
     "Edm.Double": {"type": ["number", "null"]},
-    "Edm.Int16": {"type": ["integer", "null"]},
-    "Edm.Int32": {"type": ["integer", "null"]},
-    "Edm.Int64": {"type": ["integer", "null"]},
-    "Edm.Byte": {"type": ["integer", "null"]},
+    "Edm.Int16": {"type": ["integer", "null"], "minimum": -(2**15), "maximum": 2**15 - 1},
+    "Edm.Int32": {"type": ["integer", "null"], "minimum": -(2**31), "maximum": 2**31 - 1},
+    "Edm.Int64": {"type": ["integer", "null"], "minimum": -(2**63), "maximum": 2**63 - 1},
+    "Edm.Byte": {"type": ["integer", "null"], "minimum": 0, "maximum": 255},
     "Edm.Boolean": {"type": ["boolean", "null"]},
     "Edm.DateTime": {"type": ["string", "null"], "format": "date-time"},
 }

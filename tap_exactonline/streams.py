@@ -8,7 +8,10 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
   STATE is emitted after every page and an interrupted sync resumes where it stopped.
 * :class:`ModifiedStream` -- bulk and standard endpoints without a sync twin, replication key
   ``Modified``, ``$filter=Modified ge datetime'...'`` in Amsterdam local time; ``ge`` so rows
-  sharing the bookmark's Modified value are read again rather than skipped.
+  sharing the bookmark's Modified value are read again rather than skipped. Pages come in key
+  order, not Modified order, so the bookmark never passes the moment the read started
+  (Exact's clock, less :data:`MODIFIED_SAFETY_MARGIN`): a row changed on an already-read page
+  while later pages were read is read again next run.
 * :class:`FullTableStream` -- small reference tables, read in full every run.
 * :class:`SnapshotStream` -- Exact's reports (ReportingBalance, opening balances, the ``read/``
   open-item and aging lists): read in full every run, each record stamped with
@@ -21,16 +24,16 @@ deletions from sync/Deleted) > ``bulk/`` > ``Modified ge`` > full table.
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import typing as t
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_exactonline import odata, reference, schemas
-from tap_exactonline.api import response_payload
 from tap_exactonline.client import ExactOnlineStream
 
 if t.TYPE_CHECKING:
@@ -38,6 +41,11 @@ if t.TYPE_CHECKING:
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 _SCHEMAS = SchemaDirectory(schemas)
+#: How far a Modified bookmark stays below the moment its read started (Exact's ``Date``
+#: header of the first page): clock skew between Exact's web and database servers and the
+#: whole-second resolution of ``Date``. Rows changed in this window are read again next run.
+MODIFIED_SAFETY_MARGIN = dt.timedelta(minutes=5)
+_SIGNPOST = "replication_key_signpost"  # the SDK's cap of a bookmark (singer_sdk state)
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class StreamSpec:
         expand: Navigation property of ``endpoint`` holding the lines (expanded-lines streams).
         extra_keys: Key fields before ``key`` in the stream key (composite Exact keys, e.g.
             ``ReportingYear`` of the opening balances: ``Division, ReportingYear, GLAccount``).
+        opt_in: Personal data (payroll): read only when the ``opt_in_streams`` setting lists
+            it and it is selected; the catalog marks it ``selected-by-default: false``.
     """
 
     name: str
@@ -69,6 +79,7 @@ class StreamSpec:
     sync_timestamp_endpoint: str | None = None
     expand: str | None = None
     extra_keys: tuple[str, ...] = ()
+    opt_in: bool = False
 
     @property
     def primary_keys(self) -> tuple[str, ...]:
@@ -119,7 +130,8 @@ CATALOG: tuple[StreamSpec, ...] = (
         14,
         "TimeCostTransactions",
     ),
-    _sync("employees", "sync/Payroll/Employees", 42),
+    # Payroll personal data: read only when listed in opt_in_streams and selected.
+    replace(_sync("employees", "sync/Payroll/Employees", 42), opt_in=True),
     _sync("deleted", "sync/Deleted", None),
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
     _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
@@ -292,6 +304,22 @@ class SyncStream(CatalogStream):
         """Emit STATE after each page: the bookmark is the page's last (highest) Timestamp."""
         self._write_state_message()
 
+    def check_record(self, record: dict[str, t.Any]) -> None:
+        """Also refuse a Timestamp that is not an integer (it would become the bookmark).
+
+        A string of digits is taken as the integer it spells (fact sheet §4: whether Exact
+        ever quotes an Int64 is unverified).
+
+        Raises:
+            odata.BadValue: ``Timestamp`` is missing, not an integer, or negative.
+        """
+        super().check_record(record)
+        value = record.get("Timestamp")
+        if isinstance(value, str) and value.isdigit():
+            value = record["Timestamp"] = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise odata.BadValue("Timestamp", value, "the Timestamp is not an Int64")
+
 
 class DeletedStream(SyncStream):
     """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added."""
@@ -305,7 +333,14 @@ class DeletedStream(SyncStream):
 
 
 class ModifiedStream(CatalogStream):
-    """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4)."""
+    """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4).
+
+    The bookmark is the highest ``Modified`` read, capped at the moment the partition's read
+    started: Exact's ``Date`` header of its first page (the tap's clock when Exact sends
+    none) less :data:`MODIFIED_SAFETY_MARGIN`. Pages come in key order, so a row on an
+    already-read page that changes while later pages are read has a ``Modified`` below the
+    later rows'; the cap keeps the bookmark below it (the SDK's replication-key signpost).
+    """
 
     replication_key = "Modified"
     is_sorted = False
@@ -317,6 +352,36 @@ class ModifiedStream(CatalogStream):
         if start is not None:
             options["$filter"] = f"Modified ge {odata.amsterdam_filter_datetime(start)}"
         return options
+
+    def prepare_partition(self, context: Context | None, division: int) -> None:
+        """Note the tap's clock before the first page (used when Exact sends no ``Date``)."""
+        self._partition_context = context
+        self._read_started: dt.datetime | None = dt.datetime.now(dt.timezone.utc)
+
+    def validate_response(self, response: t.Any) -> None:
+        """Check the page; on the partition's first page, cap the bookmark (see class)."""
+        super().validate_response(response)
+        started = getattr(self, "_read_started", None)
+        if started is None:
+            return
+        self._read_started = None
+        served = _date_header(response.headers.get("Date")) or started
+        cap = (served - MODIFIED_SAFETY_MARGIN).replace(microsecond=0)
+        state = self.get_context_state(self._partition_context)
+        state[_SIGNPOST] = cap.isoformat()
+
+
+def _date_header(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as an aware UTC datetime, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
 
 
 class ExpandedLinesStream(ModifiedStream):
@@ -356,18 +421,29 @@ class ExpandedLinesStream(ModifiedStream):
         options["$expand"] = self.navigation
         return options
 
-    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        """Yield the converted lines of every entry on the page."""
-        entries, _ = odata.unwrap(response_payload(response))
-        division = self._current_division
-        for entry in entries:
+    def records_of(self, rows: list[dict[str, t.Any]], division: int) -> t.Iterable[dict]:
+        """The converted lines of every entry on the page, each with ``EntryModified``.
+
+        Raises:
+            odata.BadValue: An entry's ``Modified`` or its lines are unreadable, or a line
+                has no key.
+        """
+        for entry in rows:
             modified = entry.get("Modified")
-            entry_modified = odata.moment_to_utc(modified) if modified else None
+            try:
+                entry_modified = odata.moment_to_utc(modified) if modified else None
+            except (ValueError, OverflowError):
+                raise odata.BadValue("Modified", modified, "not a /Date(ms)/ moment") from None
             expanded = entry.get(self.navigation) or {}
             lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
+            if not isinstance(lines, list):
+                raise odata.BadValue(self.navigation, lines, "the expanded lines are not a list")
             for line in lines:
+                if not isinstance(line, dict):
+                    raise odata.BadValue(self.navigation, line, "a line is not an object")
                 record = self.convert(line, division)
                 record["EntryModified"] = entry_modified
+                self.check_record(record)
                 yield record
 
 
@@ -384,7 +460,7 @@ class SnapshotStream(FullTableStream):
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Note the moment this division's snapshot is taken."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         self._snapshot_taken_at = now.isoformat()
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
@@ -438,6 +514,7 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
         "path": spec.endpoint,
         "endpoint": spec.endpoint,
         "primary_keys": spec.primary_keys,
+        "selected_by_default": not spec.opt_in,
         "page_size": spec.page_size,
         "schema": StreamSchema(_SCHEMAS),
     }
@@ -445,4 +522,11 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
 
 
 STREAM_TYPES: tuple[type[CatalogStream], ...] = tuple(_declare(spec) for spec in CATALOG)
+#: Replication key per stream: ``Timestamp``, ``Modified``, ``EntryModified``; None = full table.
+REPLICATION_KEYS: dict[str, str | None] = {
+    cls.spec.name: (cls.replication_key if isinstance(cls.replication_key, str) else None)
+    for cls in STREAM_TYPES
+}
+#: Streams read only when the ``opt_in_streams`` setting lists them (personal data).
+OPT_IN_STREAMS: frozenset[str] = frozenset(spec.name for spec in CATALOG if spec.opt_in)
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})

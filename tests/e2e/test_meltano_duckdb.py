@@ -134,7 +134,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         env = meltano_env(
             sandbox, work,
             # every stream (the project's default leaves out employees), small batches
-            TAP_EXACTONLINE__SELECT='["*.*"]',
+            TAP_EXACTONLINE__SELECT='["*.*"]', TAP_EXACTONLINE_OPT_IN_STREAMS='["employees"]',
             TARGET_DUCKDB_BATCH_SIZE_ROWS="37",
         )
         pipe = Pipeline(sandbox, work, env)

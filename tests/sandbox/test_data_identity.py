@@ -10,7 +10,8 @@ merged), a SHA-256
 * of the canonical truth of every stream in every division
   (``/_sandbox/truth/{division}/{stream}?form=canonical``, what the oracle compares with), and
 * of every table of the database file (rowid order, every column: also what no stream shows,
-  such as the pre-rendered JSON and the ledger's internal links).
+  such as the pre-rendered JSON and the ledger's internal links), but for ``meta`` and the
+  OAuth state kept with ``--db`` (``oauth_*``: tokens and times of this run, not data).
 
 They were recorded from the unoptimised build. When the generated data is meant to change, bump
 ``exactonline_sandbox.store.SCHEMA_VERSION`` and record again:
@@ -62,7 +63,7 @@ def build_digests(options: dict[str, Any], workdir: Path) -> dict[str, dict[str,
     try:
         names = [name for (name,) in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name <> 'meta' ORDER BY name")]
+            "AND name <> 'meta' AND name NOT LIKE 'oauth_%' ORDER BY name")]
         for name in names:
             sha = hashlib.sha256()
             for row in conn.execute(f"SELECT rowid, * FROM {name} ORDER BY rowid"):

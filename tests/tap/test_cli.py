@@ -12,7 +12,7 @@ from tests.tap.helpers import tap_executable
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = ["client_id", "client_secret", "refresh_token", "region", "base_url", "divisions",
             "all_divisions", "start_date", "token_store_path", "token_store_key",
-            "daily_call_reserve"]
+            "daily_call_reserve", "opt_in_streams"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -54,7 +54,7 @@ def divisions(box: SandboxProcess) -> list[int]:
 
 @pytest.fixture(scope="module")
 def config(box: SandboxProcess, work: Path, divisions: list[int]) -> dict[str, Any]:
-    return tap_config(box, work, divisions=divisions)
+    return tap_config(box, work, divisions=divisions, opt_in_streams=["employees"])
 
 
 @pytest.fixture(scope="module")
