@@ -215,6 +215,12 @@ def run_process(cmd: list[str], *, stdout_path: Path | None = None,
     )
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (Linux ``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def check(run: TapRun, what: str) -> None:
     """Raise with the tail of stderr when a run failed."""
     if run.returncode != 0:
