@@ -346,6 +346,10 @@ class Pipeline:
             for what, keys in (("lost", lost), ("stale", stale), ("unexpected", extra)):
                 if keys:
                     self.problems.append(f"{spec.name}: {len(keys)} {what}, e.g. {keys[:2]}")
+            for k in stale[:2]:
+                fields = {n: (v, actual[k].get(n.lower())) for n, v in expected[k].items()
+                          if not same(v, actual[k].get(n.lower()))}
+                self.problems.append(f"  {k}: (truth, stored) {fields}")
             if doubled:
                 self.problems.append(f"{spec.name}: {doubled} keys stored twice")
         return counts
