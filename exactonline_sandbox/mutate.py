@@ -501,8 +501,29 @@ class Mutator:
                 refresh_entry_js(self.conn, snippets, rid)
                 self.bump("tl", "entry_r", rid, division)
                 changed += self.entry_items(stream, action, rid)
+                changed += self.bump_terms(rid, division, wall)
             events.append(self.event(division, topic, action, key, path))
         return changed, events
+
+    def bump_terms(self, entry: int, division: int, wall: int) -> list[dict[str, Any]]:
+        """Give an updated entry's payment terms a fresh Timestamp and Modified.
+
+        The terms carry the entry's fields (Description, dates, amounts in FC), and Exact
+        rewrites an entry's terms when the entry is saved. Returns the changed items of every
+        stream that shows them (payment_terms, and payments or receivables).
+        """
+        terms = self.conn.execute("SELECT rid, ID, kind FROM cashflow WHERE entry_r = ? "
+                                  "ORDER BY rid", (entry,)).fetchall()
+        first = self.next_ts(division, len(terms))
+        self.conn.executemany("UPDATE cashflow SET Timestamp = ?, Modified = ? WHERE rid = ?",
+                              [(first + i, wall, rid) for i, (rid, _, _) in enumerate(terms)])
+        changed = []
+        for i, (_, key, kind) in enumerate(terms):
+            changed.append({"stream": "payment_terms", "action": "update", "ID": key,
+                            "Timestamp": first + i})
+            changed.append({"stream": "payments" if kind == "P" else "receivables",
+                            "action": "update", "ID": key, "Timestamp": None})
+        return changed
 
     def bump(self, table: str, parent_col: str, parent: int, division: int) -> None:
         """Give every row of a parent (entry, invoice, order) fresh Timestamps, in line order."""

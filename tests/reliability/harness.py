@@ -249,6 +249,9 @@ class Pipeline:
         self.work = work
         self.streams = streams or [spec.name for spec in CATALOG]
         select = json.dumps([f"{name}.*" for name in self.streams])
+        # payroll streams are read only when opted in, even when selected (#12)
+        opt_in = json.dumps([name for name in self.streams if SPECS[name].opt_in])
+        extra_env.setdefault("TAP_EXACTONLINE_OPT_IN_STREAMS", opt_in)
         self.env = isolated_meltano_env(
             sandbox, work, TAP_EXACTONLINE__SELECT=select,
             TARGET_DUCKDB_BATCH_SIZE_ROWS=str(batch_size), **extra_env)
@@ -343,6 +346,10 @@ class Pipeline:
             for what, keys in (("lost", lost), ("stale", stale), ("unexpected", extra)):
                 if keys:
                     self.problems.append(f"{spec.name}: {len(keys)} {what}, e.g. {keys[:2]}")
+            for k in stale[:2]:
+                fields = {n: (v, actual[k].get(n.lower())) for n, v in expected[k].items()
+                          if not same(v, actual[k].get(n.lower()))}
+                self.problems.append(f"  {k}: (truth, stored) {fields}")
             if doubled:
                 self.problems.append(f"{spec.name}: {doubled} keys stored twice")
         return counts

@@ -162,3 +162,20 @@ def test_restart_on_the_same_db_never_reuses_created_ids(tmp_path) -> None:
     assert len(set(created)) == 4, created
     assert set(created) <= set(truth)
     assert len(truth) == len(set(truth)), "duplicate keys in the sandbox truth"
+
+
+def test_entry_update_reaches_its_payment_terms(client: Client) -> None:
+    """Payment terms show their entry's Description: an update of the entry is a new version
+    of each term (fresh Timestamp), or a sync reader would keep the old Description."""
+    terms = f"/api/v1/{DIV}/sync/Cashflow/PaymentTerms"
+    before = max_ts(client, terms)
+    changed = client.mutate({"division": DIV, "stream": "purchase_invoices", "action": "update",
+                             "count": 1})
+    told = {c["ID"] for c in changed if c["stream"] == "payment_terms"}
+    assert told, changed
+    newer, _ = client.all_pages(terms, {"$filter": f"Timestamp gt {before}L",
+                                        "$select": "ID,Description,Timestamp"})
+    assert {r["ID"] for r in newer} == told
+    assert {r["Description"] for r in newer} == {"Updated " + r["Description"].split()[-1]
+                                                 for r in newer}
+    assert all(r["Description"].startswith("Updated ") for r in newer)
