@@ -11,7 +11,8 @@ and runs the in-process tests that guard that file, stopping at the first failur
 seconds a mutant, most of it Python and pytest starting; no sandbox, no server):
 
 * ``odata.py``      tests/tap/test_conversion.py, then test_stream_table.py
-* ``streams.py``    tests/tap/test_stream_table.py, test_modified_bookmark.py, test_conversion.py
+* ``streams.py``    tests/tap/test_stream_table.py, test_sync_family.py,
+  test_modified_bookmark.py, test_conversion.py
 * ``ratelimit.py``  tests/ratelimit/test_limiter.py (fake and virtual clocks)
 
 The sandbox-based tests (the full sync against the canonical truth, the deletions, the tap at
@@ -49,8 +50,8 @@ PASSES = [
     ("tap_exactonline/odata.py",
      ["tests/tap/test_conversion.py", "tests/tap/test_stream_table.py"]),
     ("tap_exactonline/streams.py",
-     ["tests/tap/test_stream_table.py", "tests/tap/test_modified_bookmark.py",
-      "tests/tap/test_conversion.py"]),
+     ["tests/tap/test_stream_table.py", "tests/tap/test_sync_family.py",
+      "tests/tap/test_modified_bookmark.py", "tests/tap/test_conversion.py"]),
     ("tap_exactonline/ratelimit.py", ["tests/ratelimit/test_limiter.py"]),
 ]
 # pytest plugins these tests do not use (hypothesis alone costs 1.3 s of start-up a mutant)
