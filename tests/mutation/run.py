@@ -56,10 +56,12 @@ PASSES = [
 ]
 # pytest plugins these tests do not use (hypothesis alone costs 1.3 s of start-up a mutant)
 NO_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio"]
-# mutmut's timeout per mutant: the unmutated run's time times 2, plus this (seconds); generous
-# because the machine is shared, and a mutant that loops (say, a limiter that never lets a
-# call through) still ends in well under a minute
-TIME_BASE = "20"
+# A mutant that makes a test hang (a limiter that never lets a call through) fails that test
+# after PER_TEST_TIMEOUT seconds (pytest-timeout) and counts as killed. mutmut's own timeout
+# (the unmutated run's time times 2, plus TIME_BASE seconds) is only a backstop: mutmut 2
+# kills the shell, not the pytest under it, and then waits for its output forever.
+PER_TEST_TIMEOUT = "15"
+TIME_BASE = "90"
 REPORT = REPO / "output" / "mutants.txt"
 
 
@@ -71,7 +73,7 @@ def runner(tests: list[str]) -> str:
     environment: no bytecode is written, so every mutant is compiled anew.
     """
     pytest = " ".join([shlex.quote(sys.executable), "-m", "pytest", "-x", "-q", *NO_PLUGINS,
-                       *tests])
+                       "--timeout", PER_TEST_TIMEOUT, *tests])
     return f"sh -c {shlex.quote(pytest + ' || exit 1')}"
 
 
