@@ -52,8 +52,7 @@ def canonical(sandbox: Any, division: int, stream: str) -> list[dict[str, Any]]:
 
 def stream_key(stream: str) -> str:
     """The entity key of a stream's records (README "Streams": ``Division`` + this)."""
-    ep = catalog.BY_STREAM[stream]
-    return "ID" if ep.family == "sync" else ep.key
+    return catalog.BY_STREAM[stream].key
 
 
 @lru_cache(maxsize=1)
