@@ -18,6 +18,7 @@ from tap_exactonline.streams import (
     CATALOG,
     FullTableStream,
     ModifiedStream,
+    SnapshotStream,
     SyncStream,
 )
 from tap_exactonline.tap import TapExactOnline
@@ -80,7 +81,8 @@ def test_without_a_date_header_the_taps_clock_caps_the_bookmark() -> None:
 
 
 def test_every_row_of_the_table_names_the_family_its_stream_reads_as() -> None:
-    families = {"sync": SyncStream, "modified": ModifiedStream, "full_table": FullTableStream}
+    families = {"sync": SyncStream, "modified": ModifiedStream, "full_table": FullTableStream,
+                "snapshot": SnapshotStream}
     streams = _tap().streams
     for spec in CATALOG:
         assert spec.family in families, spec
