@@ -7,19 +7,25 @@ tests start run the mutant too) changes one thing at a time in
 * ``tap_exactonline/streams.py``    the stream table and the stream families
 * ``tap_exactonline/ratelimit.py``  the rate limiter
 
-and runs the tests that guard them, fastest first, stopping at the first failure. For
-``odata.py`` and ``streams.py``: tests/tap/test_conversion.py and test_stream_table.py
-(in-process, a few seconds), tests/tap/test_deletions_sandbox.py (one row of each sync stream
-deleted, named per key), then the full sync of every stream compared field by field with the
-sandbox's canonical rows (test_sync_sandbox.py::test_full_sync_every_stream_equals_the_truth).
-For ``ratelimit.py``: tests/ratelimit/test_limiter.py (fake clocks), then the tap at the
-sandbox's limits (tests/ratelimit/test_sandbox_limits.py).
+and runs the in-process tests that guard that file, stopping at the first failure (about 2-5
+seconds a mutant, most of it Python and pytest starting; no sandbox, no server):
+
+* ``odata.py``      tests/tap/test_conversion.py, then test_stream_table.py
+* ``streams.py``    tests/tap/test_stream_table.py, test_sync_family.py,
+  test_modified_bookmark.py, test_conversion.py
+* ``ratelimit.py``  tests/ratelimit/test_limiter.py (fake and virtual clocks)
+
+The sandbox-based tests (the full sync against the canonical truth, the deletions, the tap at
+the sandbox's limits) take 20 s to 3 minutes each and would make a run take many hours; they
+are not run per mutant. ``tests.mutation.realistic`` (the first step of ``make mutants``)
+checks that they catch the realistic bugs.
 
 A mutant the tests fail on is killed; one they pass on survives. The survivors are written to
 ``output/mutants.txt`` (each with its diff) and must be listed in docs/testing.md with the reason
 each is acceptable. mutmut lives in its own venv (``.meltano/test-tools/mutmut``). It edits the
 files in place while it runs (and restores them): do not work in the tree meanwhile. The results
-stay in ``.mutmut-cache``; ``make mutants`` again re-tests only what changed.
+stay in ``.mutmut-cache``; ``make mutants`` again re-tests only what changed (after a change to
+the tests: every mutant that survived or timed out).
 
 ``python -m tests.mutation.run tap_exactonline/ratelimit.py`` runs only the passes over the
 files named. Exit status: 0 when mutmut ran (whatever survived), 1 when it could not run.
@@ -39,18 +45,23 @@ from tests.support.venvs import ToolUnavailable, venv_with
 
 REPO = Path(__file__).resolve().parents[2]
 MUTMUT = ["mutmut==2.5.1"]
-CORE_TESTS = [
-    "tests/tap/test_conversion.py",
-    "tests/tap/test_stream_table.py",
-    "tests/tap/test_deletions_sandbox.py",
-    "tests/tap/test_sync_sandbox.py::test_full_sync_every_stream_equals_the_truth",
-]
-LIMITER_TESTS = ["tests/ratelimit/test_limiter.py", "tests/ratelimit/test_sandbox_limits.py"]
-# (files to mutate, tests per mutant, fastest first)
+# (file to mutate, its in-process tests per mutant, the likeliest to fail first)
 PASSES = [
-    (["tap_exactonline/odata.py", "tap_exactonline/streams.py"], CORE_TESTS),
-    (["tap_exactonline/ratelimit.py"], LIMITER_TESTS),
+    ("tap_exactonline/odata.py",
+     ["tests/tap/test_conversion.py", "tests/tap/test_stream_table.py"]),
+    ("tap_exactonline/streams.py",
+     ["tests/tap/test_stream_table.py", "tests/tap/test_sync_family.py",
+      "tests/tap/test_modified_bookmark.py", "tests/tap/test_conversion.py"]),
+    ("tap_exactonline/ratelimit.py", ["tests/ratelimit/test_limiter.py"]),
 ]
+# pytest plugins these tests do not use (hypothesis alone costs 1.3 s of start-up a mutant)
+NO_PLUGINS = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio"]
+# A mutant that makes a test hang (a limiter that never lets a call through) fails that test
+# after PER_TEST_TIMEOUT seconds (pytest-timeout) and counts as killed. mutmut's own timeout
+# (the unmutated run's time times 2, plus TIME_BASE seconds) is only a backstop: mutmut 2
+# kills the shell, not the pytest under it, and then waits for its output forever.
+PER_TEST_TIMEOUT = "15"
+TIME_BASE = "90"
 REPORT = REPO / "output" / "mutants.txt"
 
 
@@ -61,15 +72,14 @@ def runner(tests: list[str]) -> str:
     breaks the import, 3, 4...) is mapped to 1. PYTHONDONTWRITEBYTECODE is set in its
     environment: no bytecode is written, so every mutant is compiled anew.
     """
-    pytest = " ".join([shlex.quote(sys.executable), "-m", "pytest", "-x", "-q", "-p",
-                       "no:cacheprovider", *tests])
+    pytest = " ".join([shlex.quote(sys.executable), "-m", "pytest", "-x", "-q", *NO_PLUGINS,
+                       "--timeout", PER_TEST_TIMEOUT, *tests])
     return f"sh -c {shlex.quote(pytest + ' || exit 1')}"
 
 
 def main(argv: list[str]) -> int:
     """Run every pass, or only those over the files named in ``argv``."""
-    passes = [(paths, tests) for paths, tests in PASSES
-              if not argv or any(p in argv for p in paths)]
+    passes = [(path, tests) for path, tests in PASSES if not argv or path in argv]
     try:
         venv = venv_with("mutmut", MUTMUT)
     except ToolUnavailable as exc:
@@ -78,12 +88,15 @@ def main(argv: list[str]) -> int:
     mutmut = str(venv / "bin" / "mutmut")
     for cache in (REPO / "tap_exactonline").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    for paths, tests in passes:
-        print(f"==> mutmut over {', '.join(paths)}; tests per mutant: {' '.join(tests)}")
+    # PYTHONPATH: the tests' subprocesses (scripts/generate_schemas.py) import this tree's tap,
+    # the mutant, also in a clone whose venv has the tap installed from elsewhere
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(REPO)}
+    for path, tests in passes:
+        print(f"==> mutmut over {path}; tests per mutant: {' '.join(tests)}", flush=True)
         run = subprocess.run(
-            [mutmut, "run", "--paths-to-mutate", ",".join(paths), "--tests-dir", "tests",
-             "--runner", runner(tests), "--no-progress", "--simple-output"],
+            [mutmut, "run", "--paths-to-mutate", path, "--tests-dir", "tests",
+             "--runner", runner(tests), "--test-time-base", TIME_BASE, "--no-progress",
+             "--simple-output"],
             cwd=REPO, env=env, check=False,
         )
         if run.returncode & 1:

@@ -14,6 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from exactonline_sandbox import canonical, catalog
 from tap_exactonline import odata
 from tap_exactonline.streams import CATALOG, SCHEMAS_DIR
 
@@ -175,6 +176,119 @@ def test_date_classification_table() -> None:
         assert odata.is_moment_field(moment), moment
     for date in ("InvoiceDate", "DueDate", "Date", "OrderDate", "EntryDate", "ReportingDate"):
         assert not odata.is_moment_field(date), date
+
+
+def test_every_date_field_is_a_moment_exactly_when_the_sandbox_stores_a_moment() -> None:
+    """The moment-field table against an independent source: the sandbox's column types.
+
+    Every Edm.DateTime field of every stream's schema that the sandbox fills is declared there
+    ``DATE`` or ``DATETIME`` (:mod:`exactonline_sandbox.canonical`), not derived from the
+    tap's table; a field dropped from ``MOMENT_FIELDS`` would emit a moment as a date.
+    """
+    wrong, moments = [], set()
+    for spec in CATALOG:
+        endpoint = catalog.lookup(spec.endpoint)
+        assert endpoint is not None, spec.endpoint
+        if spec.expand:
+            target = catalog.navigation_target(endpoint, spec.expand)
+            assert target is not None, (spec.name, spec.expand)
+            endpoint = target[0]
+        for name, prop in _schema(spec.name)["properties"].items():
+            kind = canonical.date_kind(endpoint, name) if prop.get("format") == "date-time" \
+                else None
+            if kind is None:  # not a date, or a field the tap adds (EntryModified)
+                continue
+            if kind == canonical.MOMENT:
+                moments.add(name)
+            if odata.is_moment_field(name) != (kind == canonical.MOMENT):
+                wrong.append(f"{spec.name}.{name} is a {kind} in the sandbox")
+    assert not wrong
+    assert {"Created", "Modified", "DeletedDate", "DivisionMoveDate", "DivisionHRLinkUnlinkDate",
+            "PaymentSelected", "ReceivableSelected", "StartTime", "EndTime"} <= moments
+
+
+def test_min_value_dates_become_null_and_are_counted_per_field() -> None:
+    """``/Date(-62135596800000)/`` (0001-01-01, Exact's "no date") -> None, counted for the
+    run's warning; a real date and an absent one are not counted."""
+    plan = odata.build_plan(_schema("sales_invoices")["properties"],
+                            ["InvoiceDate", "DueDate", "Created", "Modified"])
+    none = "/Date(-62135596800000)/"
+    counts: dict[str, int] = {}
+    rows = [{"InvoiceDate": none, "DueDate": None, "Created": none, "Modified": none},
+            {"InvoiceDate": none, "DueDate": _ms(dt.datetime(2024, 6, 1)), "Created": none,
+             "Modified": _ms(dt.datetime(2024, 6, 1, 12))}]
+    records = [odata.convert_record(row, plan, counts) for row in rows]
+    assert records[0] == dict.fromkeys(("InvoiceDate", "DueDate", "Created", "Modified"))
+    assert records[1] == {"InvoiceDate": None, "DueDate": "2024-06-01T00:00:00+00:00",
+                          "Created": None, "Modified": "2024-06-01T10:00:00+00:00"}
+    assert counts == {"InvoiceDate": 2, "Created": 2, "Modified": 1}
+    assert odata.convert_record(rows[0], plan) == records[0]  # counting is optional
+    # one millisecond later is a real (if odd) date, not "no date"
+    assert odata.convert_record({"InvoiceDate": "/Date(-62135596799999)/"}, plan)[
+        "InvoiceDate"] == "0001-01-01T00:00:00+00:00"
+
+
+def test_a_value_that_is_not_a_date_names_its_field_in_one_line() -> None:
+    plan = odata.build_plan(_schema("sales_invoices")["properties"], ["InvoiceDate"])
+    garbage = "not a date " * 10
+    with pytest.raises(odata.BadValue) as caught:
+        odata.convert_record({"InvoiceDate": garbage}, plan)
+    assert str(caught.value) == ("field InvoiceDate: not a /Date(ms)/ value nor an ISO-8601 "
+                                 f"date ({garbage!r:.77}...)")
+    assert (caught.value.field, caught.value.value) == ("InvoiceDate", garbage)
+    with pytest.raises(odata.BadValue) as caught:
+        odata.convert_record({"InvoiceDate": 20240601}, plan)
+    assert str(caught.value) == ("field InvoiceDate: a date must be a /Date(ms)/ string, not "
+                                 "int (20240601)")
+    with pytest.raises(odata.BadValue) as caught:
+        odata.convert_record({"InvoiceDate": "/Date(99999999999999999)/"}, plan)
+    assert str(caught.value) == ("field InvoiceDate: not a /Date(ms)/ value a calendar can "
+                                 "hold ('/Date(99999999999999999)/')")
+    # the value is shown whole up to 80 characters of its repr, cut to 80 beyond
+    for length, shown in ((78, f"'{'x' * 78}'"), (79, f"'{'x' * 76}...")):
+        with pytest.raises(odata.BadValue) as caught:
+            odata.convert_record({"InvoiceDate": "x" * length}, plan)
+        assert str(caught.value).endswith(f"date ({shown})"), length
+    # an ISO-8601 value (as some endpoints send) is kept as it is
+    assert odata.convert_record({"InvoiceDate": "2024-06-01T00:00:00Z"}, plan) == {
+        "InvoiceDate": "2024-06-01T00:00:00Z"}
+    for half in ("/Date(1719835200000", "1719835200000)/"):
+        with pytest.raises(ValueError, match=r"^not an OData /Date"):
+            odata.wall_clock(half)
+
+
+def test_filter_literals() -> None:
+    """The literals of the tap's ``$filter`` (sync Timestamp, GUID keys, Modified)."""
+    assert odata.int64_literal(12345678901) == "12345678901L"
+    assert odata.guid_literal("8f1a2b3c-0000-4000-8000-000000000001") == (
+        "guid'8f1a2b3c-0000-4000-8000-000000000001'")
+    # a bookmark written with Z, or naive (read as UTC), is the same moment
+    for moment in ("2024-07-01T10:00:00Z", "2024-07-01T10:00:00",
+                   dt.datetime(2024, 7, 1, 10, 0), dt.datetime(2024, 7, 1, 10, 0, tzinfo=dt.UTC)):
+        assert odata.amsterdam_filter_datetime(moment) == "datetime'2024-07-01T12:00:00'", moment
+    # an aware moment in another zone keeps its instant
+    assert odata.amsterdam_filter_datetime("2024-07-01T12:00:00+02:00") == (
+        "datetime'2024-07-01T12:00:00'")
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"error": {}}, "response is not an OData envelope (no 'd' member)"),
+        ({"d": {"results": None}}, "'d.results' is NoneType, not a list of rows"),
+        ({"d": {"results": [], "__next": ""}}, "'d.__next' is '', not a URL"),
+        ({"d": {"results": [], "__next": "  "}}, "'d.__next' is '  ', not a URL"),
+        ({"d": {"results": [], "__next": 5}}, "'d.__next' is 5, not a URL"),
+        ({"d": "x"}, "response 'd' member is neither a list nor an object"),
+        ({"d": {"results": [1]}}, "a row of 'd.results' is int, not an object"),
+        ({"d": [None]}, "a row of 'd.results' is NoneType, not an object"),
+    ],
+)
+def test_a_response_that_is_not_an_envelope_is_refused_in_one_line(payload: dict,
+                                                                    message: str) -> None:
+    with pytest.raises(ValueError, match=r"^[\w'(]") as caught:
+        odata.unwrap(payload)
+    assert str(caught.value) == message
 
 
 def test_record_drops_metadata_and_navigation() -> None:

@@ -1,0 +1,89 @@
+"""The bookmark of the ``Modified`` family, capped below Exact's clock (in-process, no server).
+
+A row changed on an already-read page while later pages are read ends up with a ``Modified``
+below the later rows'; the bookmark therefore never passes the moment the partition's read
+started (Exact's ``Date`` header of its first page) less five minutes, the SDK's replication-key
+signpost (README "Streams", streams.py ``ModifiedStream``). The sandbox tests see the same
+through a real run; this test pins the arithmetic so ``make mutants`` can check it per mutant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tap_exactonline.streams import (
+    CATALOG,
+    FullTableStream,
+    ModifiedStream,
+    SnapshotStream,
+    SyncStream,
+)
+from tap_exactonline.tap import TapExactOnline
+
+DIVISION = 3100001
+
+
+def _tap() -> TapExactOnline:
+    return TapExactOnline(config={"client_id": "x", "client_secret": "y",
+                                  "divisions": [DIVISION], "region": "uk"},
+                          parse_env_config=False)
+
+
+def _first_page(stream: Any, date_header: str | None) -> dict[str, Any]:
+    """Let ``stream`` read an empty first page served at ``date_header``; its context."""
+    context = {"Division": DIVISION}
+    response = requests.Response()
+    response.status_code = 200
+    response._content = b'{"d":{"results":[]}}'
+    if date_header is not None:
+        response.headers["Date"] = date_header
+    response.request = requests.Request(
+        "GET", f"https://start.exactonline.co.uk/api/v1/{DIVISION}/x").prepare()
+    stream._current_division = DIVISION
+    stream.prepare_partition(context, DIVISION)
+    stream.validate_response(response)
+    return context
+
+
+def _bookmark(stream: Any, context: dict[str, Any], modified: str) -> dict[str, Any]:
+    """Read one row changed at ``modified``; the partition's STATE as the run ends it."""
+    stream._increment_stream_state({"Division": DIVISION, "Modified": modified},
+                                   context=context)
+    state = stream.get_context_state(context)
+    stream._finalize_state(state)  # what the SDK does when the partition is done
+    return state
+
+
+@pytest.mark.parametrize(
+    ("modified", "bookmark"),
+    [
+        ("2024-07-03T09:59:00+00:00", "2024-07-03T09:55:00+00:00"),  # inside the 5 minutes
+        ("2024-07-03T09:55:00+00:00", "2024-07-03T09:55:00+00:00"),
+        ("2024-07-03T09:50:00+00:00", "2024-07-03T09:50:00+00:00"),  # before: kept
+    ],
+)
+def test_bookmark_stays_five_minutes_below_exacts_clock(modified: str, bookmark: str) -> None:
+    stream = _tap().streams["purchase_invoices"]
+    context = _first_page(stream, "Wed, 03 Jul 2024 10:00:00 GMT")
+    state = _bookmark(stream, context, modified)
+    assert state["replication_key"] == "Modified"
+    assert state["replication_key_value"] == bookmark
+
+
+def test_without_a_date_header_the_taps_clock_caps_the_bookmark() -> None:
+    stream = _tap().streams["sales_entries"]
+    context = _first_page(stream, None)
+    value = _bookmark(stream, context, "2999-01-01T00:00:00+00:00")["replication_key_value"]
+    assert value < "2999", value  # capped at now - 5 minutes, not the row's future Modified
+
+
+def test_every_row_of_the_table_names_the_family_its_stream_reads_as() -> None:
+    families = {"sync": SyncStream, "modified": ModifiedStream, "full_table": FullTableStream,
+                "snapshot": SnapshotStream}
+    streams = _tap().streams
+    for spec in CATALOG:
+        assert spec.family in families, spec
+        assert isinstance(streams[spec.name], families[spec.family]), spec.name
