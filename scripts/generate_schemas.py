@@ -10,7 +10,8 @@ Edm.Guid -> string (uuid), Edm.String/Edm.Binary -> string, Edm.Double -> number
 Edm.Int16/Int32/Int64/Byte -> integer, Edm.Boolean -> boolean, Edm.DateTime -> string
 (date-time). Every property is nullable. Navigation collections and complex types are
 dropped. ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets
-``stream_name``; lines read through ``$expand`` get ``EntryModified``.
+``stream_name``; streams sync/Deleted reports on get ``_sdc_deleted_at``; lines read
+through ``$expand`` get ``EntryModified``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from tap_exactonline.reference import entities as reference_entities  # noqa: E402
 from tap_exactonline.streams import CATALOG, SCHEMAS_DIR, TAP_FIELDS  # noqa: E402
+from tap_exactonline.tombstones import DELETED_AT  # noqa: E402
 
 EDM_TYPES: dict[str, dict[str, Any]] = {
     "Edm.Guid": {"type": ["string", "null"], "format": "uuid"},
@@ -51,6 +53,8 @@ def schema_for(stream: str) -> dict[str, Any]:
             properties[name] = dict(EDM_TYPES[edm])
     if "Division" not in properties:
         properties["Division"] = dict(EDM_TYPES["Edm.Int32"])
+    if spec.entity_type is not None:  # deletions arrive as tombstones (sync/Deleted)
+        properties[DELETED_AT] = dict(TAP_FIELDS[DELETED_AT])
     if stream == "deleted":
         properties["stream_name"] = dict(TAP_FIELDS["stream_name"])
     if spec.expand:

@@ -24,6 +24,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from tap_exactonline import odata, reference, schemas
 from tap_exactonline.api import response_payload
 from tap_exactonline.client import ExactOnlineStream
+from tap_exactonline.tombstones import DELETED_AT, DELETED_AT_SCHEMA, TombstoneWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -148,6 +149,7 @@ TAP_FIELDS: dict[str, dict[str, t.Any]] = {
         "description": "Modified of the entry (header) the line belongs to: the replication "
         "key of lines that have no Modified of their own.",
     },
+    DELETED_AT: DELETED_AT_SCHEMA,
     "stream_name": {
         "type": ["string", "null"],
         "description": "Our stream the deleted row belonged to (from EntityType); null when "
@@ -230,7 +232,23 @@ class SyncStream(CatalogStream):
 
 
 class DeletedStream(SyncStream):
-    """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added."""
+    """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added.
+
+    Each row written is also written as a tombstone into its stream when that stream is
+    selected (see ``tombstones``).
+    """
+
+    @cached_property
+    def tombstones(self) -> TombstoneWriter:
+        """Writes tombstones into the tap's selected streams."""
+        return TombstoneWriter(self._tap.streams)
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """Write the deletion, then its tombstone into the stream it belonged to."""
+        super()._write_record_message(record)
+        name = STREAM_OF_ENTITY_TYPE.get(record.get("EntityType") or -1)
+        if name is not None:
+            self.tombstones.write(name, SPECS[name].key, record)
 
     def convert(self, row: t.Mapping[str, t.Any], division: int) -> dict[str, t.Any]:
         """Add ``stream_name`` from ``EntityType`` (null for types we have no stream for)."""

@@ -26,6 +26,7 @@ from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError
 from tap_exactonline.run import Run
 from tap_exactonline.streams import STREAM_TYPES
 from tap_exactonline.tokenstore import TokenStoreError
+from tap_exactonline.tombstones import deletions_first
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -172,6 +173,11 @@ class TapExactOnline(Tap):
     def discover_streams(self) -> list[Stream]:
         """One stream per row of the catalog (streams.CATALOG), each given the run."""
         return [stream_type(tap=self, run=self.run) for stream_type in STREAM_TYPES]
+
+    @override  # type: ignore[misc]  # final in the SDK, which sorts the streams by name
+    def load_streams(self) -> list[Stream]:
+        """The SDK's streams (sorted by name), ``deleted`` first: tombstones precede rows."""
+        return deletions_first(super().load_streams())
 
     @override  # type: ignore[misc]  # final in the SDK: the same steps, divisions threaded
     def sync_all(self) -> None:
