@@ -89,6 +89,8 @@ class TableDiff:
     extra: list[tuple[Any, ...]] = field(default_factory=list)
     doubled: int = 0
     mismatches: list[str] = field(default_factory=list)
+    #: Keys of tombstone rows (``_sdc_deleted_at`` set; soft delete), not compared.
+    deleted: set[tuple[Any, ...]] = field(default_factory=set)
 
     def problems(self, allowed_extra: set[tuple[Any, ...]] | None = None) -> list[str]:
         """One line per kind of difference; keys in ``allowed_extra`` may be extra."""

@@ -7,7 +7,10 @@ rows here, so with a DuckDB that drops the first row of every batch (>= 1.3, hen
 14 of 600 transaction lines, 7 sales invoice rows, ... missing. Then the
 sandbox changes (creates, updates, deletes in every family), a second run picks them up
 incrementally, and the comparison runs again: updates visible, deleted rows recorded in
-``deleted``.
+``deleted`` and gone from their own tables (issue #16): the whole pipeline runs twice, with
+target-duckdb's ``hard_delete`` (tombstones delete the row: every table equals the truth) and
+with soft delete (the row stays with ``_sdc_deleted_at`` set: the rows without it equal the
+truth, and every row with it is one Exact deleted).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class Pipeline:
     work: Path
     env: dict[str, str]
     tap: TapExactOnline
+    hard_delete: bool
 
     @property
     def db(self) -> Path:
@@ -101,15 +105,25 @@ class Pipeline:
 
     def diff(self, stream_name: str, expected: dict[tuple[Any, ...], dict[str, Any]] | None = None
              ) -> Any:
+        """The loaded table's current rows against the truth (tombstone rows checked apart)."""
         actual, doubled = warehouse_rows(self.db, stream_name, SPECS[stream_name].key)
         if expected is None:
             expected = self.expected(stream_name)
-        return compare(self.tap.streams[stream_name], expected, actual, doubled)
+        deleted = {k for k, row in actual.items() if row.get("_sdc_deleted_at") is not None}
+        if self.hard_delete:
+            assert not deleted, f"{stream_name}: hard delete kept {len(deleted)} tombstones"
+        assert not deleted & set(expected), f"{stream_name}: current rows marked deleted"
+        current = {k: row for k, row in actual.items() if k not in deleted}
+        diff = compare(self.tap.streams[stream_name], expected, current, doubled)
+        diff.deleted = deleted
+        return diff
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+@pytest.fixture(scope="module", params=["hard_delete", "soft_delete"])
+def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Pipeline]:
     """A sandbox (seed 5, 2 divisions, 300 transaction lines each) and the first full run."""
+    hard_delete = request.param == "hard_delete"
     missing = missing_plugins()
     if missing:
         pytest.skip(f"Meltano plugins not installed ({', '.join(missing)}): "
@@ -124,9 +138,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             # every stream (the project's default leaves out employees), small batches
             TAP_EXACTONLINE__SELECT='["*.*"]',
             TARGET_DUCKDB_BATCH_SIZE_ROWS="37",
+            TARGET_DUCKDB_HARD_DELETE=str(hard_delete).lower(),
         )
         tap = TapExactOnline(config=sandbox.tap_config(seed=True), parse_env_config=False)
-        pipe = Pipeline(sandbox, work, env, tap)
+        pipe = Pipeline(sandbox, work, env, tap, hard_delete)
         pipe.run("first")
         yield pipe
     finally:
@@ -173,8 +188,12 @@ def test_second_run_picks_up_creates_updates_and_deletes(pipeline: Pipeline) -> 
         expected = pipeline.expected(spec.name)
         gone = deleted.get(spec.name, set())
         assert not gone & set(expected), f"{spec.name}: the sandbox still has deleted rows"
-        # Deleted rows stay in their table; the deletion is recorded in `deleted`.
-        problems += pipeline.diff(spec.name, expected).problems(allowed_extra=gone)
+        # The loaded table itself is current: deleted rows are gone (hard delete) or carry
+        # _sdc_deleted_at (soft delete); the deletion is also recorded in `deleted`.
+        diff = pipeline.diff(spec.name, expected)
+        problems += diff.problems()
+        if not pipeline.hard_delete:
+            assert gone <= diff.deleted, f"{spec.name}: deleted rows without _sdc_deleted_at"
     assert not problems, "\n".join(problems)
 
     # Every deletion arrived as a sync/Deleted row naming its stream.
