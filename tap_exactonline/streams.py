@@ -326,7 +326,31 @@ class ExpandedLinesStream(ModifiedStream):
 
 
 class FullTableStream(CatalogStream):
-    """Small reference table, read in full every run."""
+    """Small reference table, read in full every run.
+
+    With ``emit_activate_version_messages`` (singer-sdk's setting) the stream sends
+    ACTIVATE_VERSION before its records, so targets that support it drop the rows of earlier
+    versions: rows Exact no longer has. The message replaces the whole table, every division,
+    so it is sent only when the run reads every division the table holds: not with an
+    explicit ``divisions`` list (a subset, e.g. a per-division run), not when a division of
+    the run has stopped (daily limit) before the stream starts.
+    """
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """singer-sdk's setting, held back when this run may not cover every division."""
+        if not super().emit_activate_version_messages:
+            return False
+        if self.config.get("divisions") and not self.config.get("all_divisions"):
+            self.logger.info("%s: no ACTIVATE_VERSION: `divisions` may name a subset of the "
+                             "divisions in the table", self.name)
+            return False
+        stopped = [d for d in self.run.divisions if self.run.division_stopped(d)]
+        if stopped:
+            self.logger.warning("%s: no ACTIVATE_VERSION this run: division(s) %s stopped, "
+                                "their rows must stay", self.name, stopped)
+            return False
+        return True
 
 
 class DivisionsStream(FullTableStream):

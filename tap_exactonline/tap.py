@@ -15,6 +15,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from singer_sdk.mapper import PluginMapper
 from singer_sdk.singerlib import Catalog
 from typing_extensions import override
@@ -162,6 +163,9 @@ class TapExactOnline(Tap):
             "writes every Singer message, so output and STATE stay consistent.",
         ),
     ).to_dict()
+    # singer-sdk's own setting (off by default): full-table streams send ACTIVATE_VERSION
+    # before their records, so targets that support it drop rows Exact no longer has.
+    config_jsonschema["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])
 
     # -- streams ------------------------------------------------------------------------------
     @override
