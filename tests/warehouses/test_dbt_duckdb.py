@@ -154,8 +154,10 @@ def test_sales_invoices_split_into_headers_and_lines(warehouse: Warehouse, schem
     assert sums[0][1] == 0
 
 
-def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
-    """The upsert load still holds the deleted rows; the models do not."""
+def test_deleted_rows_are_gone_from_loaded_tables_and_models(warehouse: Warehouse) -> None:
+    """Deletions arrive as tombstones (issue #16): the upsert load (project default
+    ``hard_delete``) no longer holds the deleted rows; the append-only history keeps each
+    tombstone as the row's last version; no current-state model or fact holds them."""
     for stream, model, fact in (
         ("sales_invoices", "cur_sales_invoice_lines", "fct_sales_invoice_lines"),
         ("transaction_lines", "cur_transaction_lines", "fct_transaction_lines"),
@@ -164,7 +166,10 @@ def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
         assert deleted
         ids = ", ".join(f"'{i}'" for i in deleted)
         raw = warehouse.sql(f"select count(*) from exactonline.{stream} where id in ({ids})")
-        assert raw == [(len(deleted),)]
+        assert raw == [(0,)]
+        kept = warehouse.sql(f"select count(distinct id) from exactonline_history.{stream} "
+                             f"where id in ({ids}) and _sdc_deleted_at is not null")
+        assert kept == [(len(deleted),)]
         key = "sales_invoice_row_id" if stream == "sales_invoices" else "transaction_line_id"
         assert warehouse.sql(
             f"select count(*) from analytics_current.{model} where {key} in ({ids})") == [(0,)]
@@ -390,8 +395,14 @@ def test_history_rows_carry_audit_columns(warehouse: Warehouse, stream: str) -> 
 
 
 def test_staging_audit_columns(warehouse: Warehouse) -> None:
-    rows = warehouse.sql("""select count(*), count(distinct record_key),
-        count(*) filter (where source_system = 'exact_online' and extracted_at is not null)
+    # one version per line (none was updated), plus the tombstones of the deleted lines
+    rows = warehouse.sql("""select count(*) filter (where sdc_deleted_at is null),
+        count(distinct record_key) filter (where sdc_deleted_at is null),
+        count(*) filter (where sdc_deleted_at is not null),
+        count(*) filter (where source_system = 'exact_online' and extracted_at is not null),
+        count(*)
         from hist_staging.stg_transaction_lines""")
-    total, keys, good = rows[0]
-    assert total == keys == good > 0
+    versions, keys, tombstones, good, total = rows[0]
+    assert versions == keys > 0
+    assert tombstones >= len(warehouse.changed["transaction_lines"]["delete"]) > 0
+    assert good == total
