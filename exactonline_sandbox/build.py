@@ -35,11 +35,17 @@ def pragmas(conn: sqlite3.Connection) -> None:
 def division_row(gen: generator.DivisionGenerator, division: int, i: int) -> None:
     """The ``system/Divisions`` row of a division."""
     created = wall_ms(generator.T_SETUP - 60 * generator.DAY)
+    # Every other division was moved to another database once (DivisionMoveDate, a moment) or
+    # has an archive date planned and was unlinked from its HR division (date; moment).
+    moved = wall_ms(generator.T_SETUP - 45 * generator.DAY + 37_123) if i % 2 else None
+    archive = None if i % 2 else date_ms(2031, 12, 31)
+    unlinked = None if i % 2 else created + 3_600_123
     gen.w.add("divs", (
         gen.w.rid("divs"), division, division, f"Sandbox company {i + 1}", 100 + i,
         generator.CITIES[i % len(generator.CITIES)], gen.guid(), f"{900_000 + i}",
         f"Sandbox customer {i + 1}", f"NL{division:09d}B01", f"{division % 10**8:08d}",
-        f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), None, created, created))
+        f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), moved, created, created,
+        archive, unlinked))
     gen.w.flush("divs")
 
 

@@ -3,7 +3,9 @@
 * ``GET /_sandbox/divisions`` -> ``{"accessible": [...], "current": n, "inaccessible": [...]}``
 * ``GET /_sandbox/truth/{division}/{stream}`` -> ``{"records": [...]}``: every current row of a
   tap stream exactly as the API returns it without ``$select`` (sync streams in Timestamp order,
-  others in key order).
+  others in key order). ``?form=canonical`` -> ``{"form": "canonical", "records": [...]}``: the
+  same rows as typed values read from the database, never rendered as OData (see
+  :mod:`.canonical`); ``?form=odata`` is the default.
 * ``POST /_sandbox/mutate`` -> ``{"changed": [...]}`` (see :mod:`.mutate`).
 
 Errors are one-line JSON ``{"error": "..."}`` with status 400/404.
@@ -18,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from exactonline_sandbox import catalog
+from exactonline_sandbox import canonical, catalog
 from exactonline_sandbox.api import base_url
 from exactonline_sandbox.mutate import MutationError, Mutator
 
@@ -63,6 +65,15 @@ class Control:
         if ep is None:
             return _json({"error": f"unknown stream {stream!r}; streams: "
                                    f"{sorted(catalog.BY_STREAM)}"}, 404)
+        form = request.query_params.get("form", "odata")
+        if form not in canonical.FORMS:
+            return _json({"error": f"unknown form {form!r}; forms: {list(canonical.FORMS)}"}, 400)
+        if form == "canonical":
+            try:
+                rows = canonical.records(world.store, ep, int(raw))
+            except canonical.CanonicalError as exc:  # a view reads undeclared date columns
+                return _json({"error": str(exc)}, 500)
+            return _json({"form": "canonical", "records": rows})
         page = world.store.page(ep, int(raw), base_url(request), tuple(ep.fields))
         body = b'{"records":[' + ",".join(page.rows).encode() + b"]}"
         return Response(body, media_type="application/json")

@@ -157,6 +157,32 @@ def day_of(wall: int) -> int:
     return wall - wall % DAY
 
 
+# Calendar dates of master data that Exact fills for some rows, derived from the row's number
+# and its Created/Modified (wall ms) without drawing from the seeded generator, so adding them
+# changed no other value. Every Edm.DateTime field of every stream is filled for some rows
+# (tests/sandbox/test_data_canonical.py holds that), so a client's date handling is exercised.
+
+def account_dates(rid: int, created: int, modified: int) -> tuple[int | None, ...]:
+    """(StartDate, EndDate, ControlledDate, EstablishedDate) of an account."""
+    start = day_of(created)
+    return (start, day_of(modified) + 365 * DAY if rid % 10 == 0 else None,
+            day_of(modified) if rid % 3 == 0 else None,
+            start - (rid % 30 + 1) * 365 * DAY if rid % 2 == 0 else None)
+
+
+def contact_dates(rid: int, created: int, modified: int) -> tuple[int | None, ...]:
+    """(StartDate, BirthDate, EndDate, IdentificationDate) of a contact."""
+    return (day_of(created), date_ms(1955 + rid % 45, 1 + rid % 12, 1 + rid % 28),
+            day_of(modified) + 180 * DAY if rid % 10 == 0 else None,
+            day_of(created) - 30 * DAY if rid % 4 == 0 else None)
+
+
+def item_dates(i: int, created: int, modified: int) -> tuple[int | None, ...]:
+    """(StartDate, EndDate, FreeDate) of an item (FreeDate: base of FreeDateField_01..05)."""
+    return (day_of(created), day_of(modified) + 365 * DAY if i % 15 == 0 else None,
+            day_of(created) + 7 * DAY if i % 5 == 0 else None)
+
+
 class Writer:
     """Batched inserts with explicit rowids, continuing after the rows already stored."""
 
@@ -258,15 +284,21 @@ class DivisionGenerator:
             w.add("glacc", (rid, d, guid(), timestamp(utc), code, desc, desc.upper()[:10],
                             side, btype, gtype, tdesc, vat, cls_rid[cls], c, m))
         self.cc = []
-        for i, name in enumerate(["Sales", "Operations", "Finance", "IT", "Management"]):
+        # The last cost center and cost unit are planned to end (EndDate, a calendar date).
+        ends = date_ms(2026, 12, 31)
+        names = ["Sales", "Operations", "Finance", "IT", "Management"]
+        for i, name in enumerate(names):
             rid = w.rid("costcenter")
             self.cc.append(rid)
-            w.add("costcenter", (rid, d, guid(), f"{100 + i * 100}", name, 1, created, modified))
+            w.add("costcenter", (rid, d, guid(), f"{100 + i * 100}", name, 1, created, modified,
+                                 None, ends if i == len(names) - 1 else None))
         self.cu = []
-        for i, name in enumerate(["North", "South", "East", "West"]):
+        names = ["North", "South", "East", "West"]
+        for i, name in enumerate(names):
             rid = w.rid("costunit")
             self.cu.append(rid)
-            w.add("costunit", (rid, d, guid(), f"U{i + 1}", name, 1, created, modified))
+            w.add("costunit", (rid, d, guid(), f"U{i + 1}", name, 1, created, modified,
+                               None, ends if i == len(names) - 1 else None))
         self.vat = []
         self.vat_pct: dict[int, float] = {}
         for code, desc, pct in VATS:
@@ -313,7 +345,8 @@ class DivisionGenerator:
                 "BE" if city in ("Antwerpen", "Gent") else "NL", f"{1000 + rid % 8999} AB",
                 f"{rng.choice(WORDS)}straat {rng.randint(1, 200)}",
                 f"info@{name.split()[0].lower()}{rid}.example", f"+31 20 {rid % 10_000_000:07d}",
-                None, f"NL{rid % 10**9:09d}B01", f"{rid % 10**8:08d}", None, c, m))
+                None, f"NL{rid % 10**9:09d}B01", f"{rid % 10**8:08d}", None, c, m, None,
+                *account_dates(rid, c, m)))
         self.contacts: dict[int, int] = {}
         accounts = self.customers + self.suppliers
         times = event_times("contact", T_SETUP, T_END, len(accounts), rng)
@@ -326,7 +359,7 @@ class DivisionGenerator:
                               f"{first} {last}", first[0] + ".", rng.choice("MFO"),
                               f"{first.lower()}@example.com", f"+31 6 {rid % 10**8:08d}",
                               rng.choice(["Owner", "Buyer", "Controller", "Director"]), 1, hid,
-                              c, m))
+                              c, m, *contact_dates(rid, c, m)))
         n_items = clamp(self.rows // 500, 20, 2000)
         self.items: list[tuple[int, int, str]] = []  # rid, price cents, description
         self.hour_items: list[tuple[int, int, str]] = []
@@ -344,7 +377,8 @@ class DivisionGenerator:
                            "h" if is_time else "pc", "Hour" if is_time else "Piece", 1,
                            int(not is_time), int(not is_time), int(is_time),
                            0.0 if is_time else float(rng.randint(0, 500)),
-                           self.gl["8200" if is_time else "8000"], self.gl["7000"], "2", c, m))
+                           self.gl["8200" if is_time else "8000"], self.gl["7000"], "2", c, m,
+                           None, *item_dates(i, c, m)))
         n_emp = clamp(self.rows // 2000, 8, 300)
         self.employees = []
         times = event_times("employee", T_SETUP, T_END, n_emp, rng)
@@ -359,7 +393,8 @@ class DivisionGenerator:
                                f"{first} {last}", first[0] + ".", rng.choice("MF"),
                                f"{first.lower()}.{rid}@example.com", rng.choice(CITIES),
                                date_ms(rng.randint(1960, 2002), rng.randint(1, 12),
-                                       rng.randint(1, 28)), start, end, 1000 + i, c, m))
+                                       rng.randint(1, 28)), start, end, 1000 + i, c, m,
+                               start - 400 * DAY if i % 3 == 0 else None))
         n_proj = clamp(self.rows // 1000, 5, 1000)
         self.projects = []
         times = event_times("project", T_SETUP, T_END - 60 * DAY, n_proj, rng)

@@ -78,16 +78,16 @@ def wall_ms(utc_ms: int) -> int:
 
 
 def utc_ms_from_wall(wall: int) -> int:
-    """Inverse of :func:`wall_ms` (ambiguous autumn hour: the first, summer-time reading)."""
-    guess = wall - 3_600_000
-    i = bisect.bisect_right(_STARTS, guess) - 1
-    off = _OFFSETS[i] if i >= 0 else 3_600_000
-    utc = wall - off
-    if wall_ms(utc) != wall:  # crossed a transition; try the other offset
-        alt = wall - (7_200_000 if off == 3_600_000 else 3_600_000)
-        if wall_ms(alt) == wall:
-            return alt
-    return utc
+    """Inverse of :func:`wall_ms`.
+
+    In the autumn hour that occurs twice, the first (summer-time) reading; a wall time inside
+    the spring gap (which no moment has) is read with the offset before the change, +01:00.
+    """
+    for offset in (7_200_000, 3_600_000):
+        utc = wall - offset
+        if wall_ms(utc) == wall:
+            return utc
+    return wall - 3_600_000
 
 
 def date_ms(year: int, month: int, day: int) -> int:

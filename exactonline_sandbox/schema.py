@@ -2,8 +2,10 @@
 
 Column names are Exact's field names where a column stores a field; ``*_r`` columns are rowid
 references to another table (``gl_r`` -> ``glacc.rid``). Dates are integers: wall-clock
-milliseconds (Europe/Amsterdam time written as if UTC, the way Exact's ``/Date(ms)/`` does);
-amounts are REAL rounded to cents; booleans 0/1. ``Timestamp`` is the per-division rowversion.
+milliseconds (Europe/Amsterdam time written as if UTC, the way Exact's ``/Date(ms)/`` does),
+declared ``DATE`` when the column holds a calendar date (always a wall-clock midnight) and
+``DATETIME`` when it holds a moment; :mod:`.canonical` reads these declarations. Amounts are REAL
+rounded to cents; booleans 0/1. ``Timestamp`` is the per-division rowversion.
 """
 
 from __future__ import annotations
@@ -12,100 +14,104 @@ TABLES: dict[str, str] = {
     "meta": "key TEXT PRIMARY KEY, value TEXT",
     "divs": ("rid INTEGER PRIMARY KEY, division INTEGER, Code INTEGER, Description TEXT, "
              "Hid INTEGER, City TEXT, Customer TEXT, CustomerCode TEXT, CustomerName TEXT, "
-             "VATNumber TEXT, ChamberOfCommerceNumber TEXT, Email TEXT, StartDate INTEGER, "
-             "DivisionMoveDate INTEGER, Created INTEGER, Modified INTEGER"),
+             "VATNumber TEXT, ChamberOfCommerceNumber TEXT, Email TEXT, StartDate DATE, "
+             "DivisionMoveDate DATETIME, Created DATETIME, Modified DATETIME, ArchiveDate DATE, "
+             "HRLinkUnlinkDate DATETIME"),
     "glclass": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "Code TEXT, Name TEXT, Description TEXT, Parent TEXT, Balance TEXT, "
-                "Abstract INTEGER, Created INTEGER, Modified INTEGER"),
+                "Abstract INTEGER, Created DATETIME, Modified DATETIME"),
     "glacc": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
               "Description TEXT, SearchCode TEXT, BalanceSide TEXT, BalanceType TEXT, "
               "Type INTEGER, TypeDescription TEXT, VATCode TEXT, class_r INTEGER, "
-              "Created INTEGER, Modified INTEGER, tlsnip TEXT"),
+              "Created DATETIME, Modified DATETIME, tlsnip TEXT"),
     "costcenter": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
-                   "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER, "
-                   "tlsnip TEXT"),
+                   "Description TEXT, Active INTEGER, Created DATETIME, Modified DATETIME, "
+                   "tlsnip TEXT, EndDate DATE"),
     "costunit": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
-                 "Description TEXT, Active INTEGER, Created INTEGER, Modified INTEGER, "
-                 "tlsnip TEXT"),
+                 "Description TEXT, Active INTEGER, Created DATETIME, Modified DATETIME, "
+                 "tlsnip TEXT, EndDate DATE"),
     "vatcode": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
                 "Description TEXT, Percentage REAL, Type TEXT, Charged INTEGER, "
-                "glpay_r INTEGER, glclaim_r INTEGER, Created INTEGER, Modified INTEGER, "
+                "glpay_r INTEGER, glclaim_r INTEGER, Created DATETIME, Modified DATETIME, "
                 "tlsnip TEXT"),
     "currency": ("rid INTEGER PRIMARY KEY, division INTEGER, Code TEXT, Description TEXT, "
-                 "AmountPrecision REAL, PricePrecision REAL, Created INTEGER, Modified INTEGER"),
+                 "AmountPrecision REAL, PricePrecision REAL, Created DATETIME, Modified DATETIME"),
     "journal": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
-                "Description TEXT, Type INTEGER, gl_r INTEGER, IBAN TEXT, Created INTEGER, "
-                "Modified INTEGER"),
+                "Description TEXT, Type INTEGER, gl_r INTEGER, IBAN TEXT, Created DATETIME, "
+                "Modified DATETIME"),
     "account": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "Code TEXT, Name TEXT, SearchCode TEXT, IsSupplier INTEGER, IsSales INTEGER, "
                 "Status TEXT, City TEXT, Country TEXT, Postcode TEXT, AddressLine1 TEXT, "
                 "Email TEXT, Phone TEXT, Website TEXT, VATNumber TEXT, ChamberOfCommerce TEXT, "
-                "Remarks TEXT, Created INTEGER, Modified INTEGER, tlsnip TEXT"),
+                "Remarks TEXT, Created DATETIME, Modified DATETIME, tlsnip TEXT, StartDate DATE, "
+                "EndDate DATE, ControlledDate DATE, EstablishedDate DATE"),
     "contact": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "account_r INTEGER, FirstName TEXT, LastName TEXT, FullName TEXT, "
                 "Initials TEXT, Gender TEXT, Email TEXT, Phone TEXT, JobTitleDescription TEXT, "
-                "IsMainContact INTEGER, HID INTEGER, Created INTEGER, Modified INTEGER"),
+                "IsMainContact INTEGER, HID INTEGER, Created DATETIME, Modified DATETIME, "
+                "StartDate DATE, BirthDate DATE, EndDate DATE, IdentificationDate DATE"),
     "item": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
              "Description TEXT, SearchCode TEXT, CostPriceStandard REAL, "
              "StandardSalesPrice REAL, Unit TEXT, UnitDescription TEXT, IsSalesItem INTEGER, "
              "IsPurchaseItem INTEGER, IsStockItem INTEGER, IsTime INTEGER, Stock REAL, "
-             "glrev_r INTEGER, glcost_r INTEGER, SalesVatCode TEXT, Created INTEGER, "
-             "Modified INTEGER, tlsnip TEXT"),
+             "glrev_r INTEGER, glcost_r INTEGER, SalesVatCode TEXT, Created DATETIME, "
+             "Modified DATETIME, tlsnip TEXT, StartDate DATE, EndDate DATE, FreeDate DATE"),
     "employee": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                  "Code TEXT, FirstName TEXT, LastName TEXT, FullName TEXT, Initials TEXT, "
-                 "Gender TEXT, Email TEXT, City TEXT, BirthDate INTEGER, StartDate INTEGER, "
-                 "EndDate INTEGER, HID INTEGER, Created INTEGER, Modified INTEGER"),
+                 "Gender TEXT, Email TEXT, City TEXT, BirthDate DATE, StartDate DATE, "
+                 "EndDate DATE, HID INTEGER, Created DATETIME, Modified DATETIME, "
+                 "MaritalDate DATE"),
     "project": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "Code TEXT, Description TEXT, account_r INTEGER, manager_r INTEGER, "
-                "StartDate INTEGER, EndDate INTEGER, Type INTEGER, BudgetedAmount REAL, "
-                "BudgetedCosts REAL, Created INTEGER, Modified INTEGER, tlsnip TEXT"),
+                "StartDate DATE, EndDate DATE, Type INTEGER, BudgetedAmount REAL, "
+                "BudgetedCosts REAL, Created DATETIME, Modified DATETIME, tlsnip TEXT"),
     "tct": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
-            "project_r INTEGER, employee_r INTEGER, item_r INTEGER, Date INTEGER, "
+            "project_r INTEGER, employee_r INTEGER, item_r INTEGER, Date DATE, "
             "Quantity REAL, PriceFC REAL, AmountFC REAL, Type INTEGER, HourStatus INTEGER, "
-            "EntryNumber INTEGER, Notes TEXT, Created INTEGER, Modified INTEGER"),
+            "EntryNumber INTEGER, Notes TEXT, Created DATETIME, Modified DATETIME"),
     "entry": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, EntryNumber INTEGER, "
-              "Type INTEGER, journal_r INTEGER, Date INTEGER, DueDate INTEGER, "
+              "Type INTEGER, journal_r INTEGER, Date DATE, DueDate DATE, "
               "FinancialYear INTEGER, FinancialPeriod INTEGER, account_r INTEGER, "
               "Description TEXT, InvoiceNumber INTEGER, YourRef TEXT, PaymentReference TEXT, "
               "AmountDC REAL, VATAmountDC REAL, Status INTEGER, PurchaseInvoiceID TEXT, "
-              "Created INTEGER, Modified INTEGER, js TEXT"),
+              "Created DATETIME, Modified DATETIME, js TEXT"),
     "tl": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
            "entry_r INTEGER, etype INTEGER, LineNumber INTEGER, gl_r INTEGER, "
            "account_r INTEGER, AmountDC REAL, AmountVAT REAL, VATBase REAL, vat_r INTEGER, "
            "cc_r INTEGER, cu_r INTEGER, project_r INTEGER, item_r INTEGER, Quantity REAL, "
            "Description TEXT, is_vat INTEGER, js TEXT"),
     "invoice": ("rid INTEGER PRIMARY KEY, division INTEGER, InvoiceID TEXT, "
-                "InvoiceNumber INTEGER, InvoiceDate INTEGER, DueDate INTEGER, "
-                "OrderDate INTEGER, OrderNumber INTEGER, account_r INTEGER, journal_r INTEGER, "
+                "InvoiceNumber INTEGER, InvoiceDate DATE, DueDate DATE, "
+                "OrderDate DATE, OrderNumber INTEGER, account_r INTEGER, journal_r INTEGER, "
                 "Description TEXT, Remarks TEXT, YourRef TEXT, Status INTEGER, AmountDC REAL, "
-                "AmountFCExclVat REAL, VATAmountDC REAL, entry_r INTEGER, Created INTEGER, "
-                "Modified INTEGER"),
+                "AmountFCExclVat REAL, VATAmountDC REAL, entry_r INTEGER, Created DATETIME, "
+                "Modified DATETIME"),
     "sinv": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
              "invoice_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
              "UnitPrice REAL, AmountDC REAL, VATAmountDC REAL, vat_r INTEGER, gl_r INTEGER, "
              "cc_r INTEGER, cu_r INTEGER, Description TEXT"),
     "sorder": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
-               "OrderNumber INTEGER, OrderDate INTEGER, DeliveryDate INTEGER, "
+               "OrderNumber INTEGER, OrderDate DATE, DeliveryDate DATE, "
                "account_r INTEGER, Description TEXT, YourRef TEXT, AmountDC REAL, "
                "AmountFCExclVat REAL, Status INTEGER, DeliveryStatus INTEGER, "
-               "InvoiceStatus INTEGER, Created INTEGER, Modified INTEGER"),
+               "InvoiceStatus INTEGER, Created DATETIME, Modified DATETIME"),
     "soline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                "order_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
                "QuantityDelivered REAL, UnitPrice REAL, AmountDC REAL, VATAmount REAL, "
-               "vat_r INTEGER, Description TEXT, Created INTEGER, Modified INTEGER"),
+               "vat_r INTEGER, Description TEXT, Created DATETIME, Modified DATETIME"),
     "porder": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, OrderNumber INTEGER, "
-               "OrderDate INTEGER, ReceiptDate INTEGER, account_r INTEGER, Description TEXT, "
+               "OrderDate DATE, ReceiptDate DATE, account_r INTEGER, Description TEXT, "
                "AmountDC REAL, VATAmount REAL, OrderStatus INTEGER, ReceiptStatus INTEGER, "
-               "InvoiceStatus INTEGER, Created INTEGER, Modified INTEGER"),
+               "InvoiceStatus INTEGER, Created DATETIME, Modified DATETIME"),
     "poline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                "order_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
                "ReceivedQuantity REAL, UnitPrice REAL, AmountDC REAL, VATAmount REAL, "
                "vat_r INTEGER"),
     "cashflow": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, kind TEXT, "
                  "account_r INTEGER, gl_r INTEGER, entry_r INTEGER, AmountDC REAL, "
-                 "Status INTEGER, PaidDate INTEGER, Created INTEGER, Modified INTEGER"),
+                 "Status INTEGER, PaidDate DATE, Created DATETIME, Modified DATETIME"),
     "deleted": ("rid INTEGER PRIMARY KEY, division INTEGER, Timestamp INTEGER, ID TEXT, "
-                "EntityKey TEXT, EntityType INTEGER, DeletedDate INTEGER"),
+                "EntityKey TEXT, EntityType INTEGER, DeletedDate DATETIME"),
 }
 
 SYNC_TABLES = ("glclass", "glacc", "account", "contact", "item", "employee", "project", "tct",

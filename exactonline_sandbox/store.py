@@ -23,7 +23,7 @@ from exactonline_sandbox.catalog import Endpoint
 from exactonline_sandbox.odata import Comparison, Logical
 from exactonline_sandbox.render import aliases, filter_sql, row_sql
 
-SCHEMA_VERSION = "3"  # bump when the generated data or schema changes
+SCHEMA_VERSION = "4"  # bump when the generated data or schema changes
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -195,6 +195,21 @@ class Store:
         if more:
             fetched = fetched[:limit]
         return Page([r[0] for r in fetched], fetched[-1][1] if fetched else None, more, total)
+
+    def values(self, ep: Endpoint, division: int, exprs: list[str]) -> list[tuple]:
+        """Raw stored values of ``exprs`` (view field expressions) for every row of ``ep``.
+
+        Same rows and order as :meth:`page` without a filter; nothing is rendered (see
+        :mod:`.canonical`).
+        """
+        order = self.order_exprs(ep, [])
+        select = ", ".join([*exprs, order[-1][0]]) if exprs else order[-1][0]
+        with self.lock:
+            frm, args = self._from_where(ep, division, None, [], [], select)
+            order_sql = ", ".join(f"{e} {'DESC' if d else 'ASC'}" for e, d in order)
+            sql = self._bind(f"SELECT {select} {frm} ORDER BY {order_sql}",
+                             self.params("", division))
+            return [row[:len(exprs)] for row in self.conn.execute(sql, args)]
 
     def _after(self, ep: Endpoint, division: int, order: list[tuple[str, bool]],
                token: object, args: list[object]) -> str:

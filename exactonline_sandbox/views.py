@@ -119,6 +119,8 @@ ProjectCode=p.Code
 ProjectDescription=p.Description
 Quantity=t.Quantity
 Description=t.Description
+From=CASE WHEN t.cu_r IS NOT NULL THEN e.Date END
+To=CASE WHEN t.cu_r IS NOT NULL THEN e.Date + 364 * 86400000 END
 InvoiceNumber=e.InvoiceNumber
 YourRef=e.YourRef
 PaymentReference=e.PaymentReference
@@ -232,6 +234,8 @@ Item=it.ID
 ItemCode=it.Code
 ItemDescription=it.Description
 UnitCode=CASE WHEN t.item_r IS NOT NULL THEN 'pc' END
+StartTime=CASE WHEN it.IsTime = 1 THEN i.Created END
+EndTime=CASE WHEN it.IsTime = 1 THEN i.Modified END
 UnitDescription=CASE WHEN t.item_r IS NOT NULL THEN 'Piece' END
 GLAccount=g.ID
 GLAccountDescription=g.Description
@@ -348,6 +352,7 @@ ID=t.ID
 Code=t.Code
 Description=t.Description
 Active=t.Active
+EndDate=t.EndDate
 Created=t.Created
 Modified=t.Modified
 """)
@@ -416,7 +421,11 @@ IsSupplier=t.IsSupplier
 IsSales=t.IsSales
 IsPurchase=t.IsSupplier
 Status=t.Status
-StatusSince=t.Created
+StatusSince=t.StartDate
+StartDate=t.StartDate
+EndDate=t.EndDate
+ControlledDate=t.ControlledDate
+EstablishedDate=t.EstablishedDate
 Type='A'
 City=t.City
 Country=t.Country
@@ -431,7 +440,7 @@ ChamberOfCommerce=t.ChamberOfCommerce
 Remarks=t.Remarks
 Blocked=0
 CanDropShip=0
-CustomerSince=CASE WHEN t.IsSales THEN t.Created END
+CustomerSince=CASE WHEN t.IsSales THEN t.StartDate END
 CreditLinePurchase=0.0
 CreditLineSales=0.0
 DiscountPurchase=0.0
@@ -472,7 +481,10 @@ City=a.City
 Country=a.Country
 Language='NL'
 AllowMailing=1
-StartDate=t.Created
+StartDate=t.StartDate
+EndDate=t.EndDate
+BirthDate=t.BirthDate
+IdentificationDate=t.IdentificationDate
 Created=t.Created
 Modified=t.Modified
 """))
@@ -519,7 +531,13 @@ GLCosts=gk.ID
 GLCostsCode=gk.Code
 GLCostsDescription=gk.Description
 SalesVatCode=t.SalesVatCode
-StartDate=t.Created
+StartDate=t.StartDate
+EndDate=t.EndDate
+FreeDateField_01=t.FreeDate
+FreeDateField_02=t.FreeDate + 86400000
+FreeDateField_03=t.FreeDate + 2 * 86400000
+FreeDateField_04=t.FreeDate + 3 * 86400000
+FreeDateField_05=t.FreeDate + 4 * 86400000
 Created=t.Created
 Modified=t.Modified
 """))
@@ -541,6 +559,7 @@ BirthDate=t.BirthDate
 StartDate=t.StartDate
 EndDate=t.EndDate
 IsActive=t.EndDate IS NULL
+MaritalDate=t.MaritalDate
 EmployeeHID=t.HID
 HID=t.HID
 Language='NL'
@@ -604,6 +623,8 @@ Type=t.Type
 HourStatus=t.HourStatus
 EntryNumber=t.EntryNumber
 Notes=t.Notes
+StartTime=CASE WHEN t.Type = 1 THEN t.Created END
+EndTime=CASE WHEN t.Type = 1 THEN t.Modified END
 Created=t.Created
 Modified=t.Modified
 """))
@@ -635,6 +656,7 @@ StatusDescription=CASE t.Status WHEN 12 THEN 'Open' WHEN 20 THEN 'Partial' ELSE 
 DeliveryStatus=t.DeliveryStatus
 InvoiceStatus=t.InvoiceStatus
 ApprovalStatus=1
+Approved=CASE WHEN t.Status <> 12 THEN t.Created END
 Currency='EUR'
 PaymentCondition='30'
 PaymentConditionDescription='30 days'
@@ -722,6 +744,7 @@ OrderStatus=o.OrderStatus
 ReceiptStatus=o.ReceiptStatus
 InvoiceStatus=o.InvoiceStatus
 ApprovalStatus=1
+Approved=CASE WHEN o.OrderStatus <> 10 THEN o.Created END
 Currency='EUR'
 DropShipment=0
 Rebill=0
@@ -774,6 +797,10 @@ TransactionStatus=e.Status
 TransactionIsReversal=0
 IsFullyPaid=t.Status = 50
 LastPaymentDate=t.PaidDate
+DiscountDueDate=e.Date + 8 * 86400000
+EndDate=CASE WHEN t.Status = 50 THEN t.PaidDate END
+PaymentSelected=CASE WHEN t.Status = 50 THEN t.Modified END
+ReceivableSelected=CASE WHEN t.Status = 50 THEN t.Modified END
 PaymentCondition='30'
 PaymentConditionDescription='30 days'
 PaymentDays=30
@@ -813,6 +840,8 @@ ChamberOfCommerceNumber=t.ChamberOfCommerceNumber
 Email=t.Email
 StartDate=t.StartDate
 DivisionMoveDate=t.DivisionMoveDate
+DivisionHRLinkUnlinkDate=t.HRLinkUnlinkDate
+ArchiveDate=t.ArchiveDate
 Status=1
 BlockingStatus=0
 IsMainDivision=t.Code = :current
@@ -844,6 +873,7 @@ OrderStatus=t.OrderStatus
 ReceiptStatus=t.ReceiptStatus
 InvoiceStatus=t.InvoiceStatus
 ApprovalStatus=1
+Approved=CASE WHEN t.OrderStatus <> 10 THEN t.Created END
 Currency='EUR'
 ExchangeRate=1.0
 Discount=0.0

@@ -1,4 +1,11 @@
-"""Shared pytest fixtures: a sandbox process per test session, and the slow-test switch."""
+"""Shared pytest fixtures and switches: a sandbox process per test session; slow tests; and
+``REQUIRE_ALL=1``, under which a skipped test fails.
+
+A developer without PostgreSQL, the Meltano plugins or the warehouse emulators gets a clear skip
+naming what is missing. CI (``.ci/run``) installs all of them and sets ``REQUIRE_ALL=1``, so a
+component that went missing fails the run instead of hiding its tests behind a skip. Tests
+marked ``slow`` are deselected (not skipped) unless ``--run-slow`` or ``RUN_SLOW=1``.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +27,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--run-slow") or os.environ.get("RUN_SLOW") == "1":
         return
-    skip = pytest.mark.skip(reason="slow: run with `make chaos` or --run-slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:  # `make chaos` runs them
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if "slow" not in item.keywords]
+
+
+def require_all() -> bool:
+    """Whether every test must run (CI): ``REQUIRE_ALL=1``."""
+    return os.environ.get("REQUIRE_ALL") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under ``REQUIRE_ALL=1`` a skip (a missing component) is a failure with its reason."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if require_all() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = (f"REQUIRE_ALL=1 (CI): this test may not be skipped: {reason}. "
+                           "Install what it needs (see .ci/run).")
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,15 @@
 """Helpers of the end-to-end tests: run Meltano, read DuckDB, compare with the sandbox truth.
 
-The expected records come from the tap's own conversion (``stream.convert``, i.e.
-``odata.convert_record`` with the stream's plan plus the Division rule) applied to the rows
-``/_sandbox/truth/{division}/{stream}`` returns; the actual rows from the DuckDB file
-target-duckdb wrote (lower-cased column names, number -> DOUBLE, date-time -> TIMESTAMP).
+The expected rows come from the sandbox's canonical form (:mod:`tests.support.oracle`: typed
+values read from its database, not the OData the tap parses); the actual rows from the DuckDB
+file target-duckdb wrote (lower-cased column names, number -> DOUBLE, date-time -> TIMESTAMP).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,37 +73,7 @@ def tail(proc: subprocess.CompletedProcess[str], lines: int = 30) -> str:
     return "\n".join((proc.stdout + proc.stderr).splitlines()[-lines:])
 
 
-# -- comparison ------------------------------------------------------------------------------
-@dataclass
-class TableDiff:
-    """How one warehouse table differs from the sandbox truth (empty lists: identical)."""
-
-    stream: str
-    expected: int = 0
-    actual: int = 0
-    missing: list[tuple[Any, ...]] = field(default_factory=list)
-    extra: list[tuple[Any, ...]] = field(default_factory=list)
-    doubled: int = 0
-    mismatches: list[str] = field(default_factory=list)
-    #: Keys of tombstone rows (``_sdc_deleted_at`` set; soft delete), not compared.
-    deleted: set[tuple[Any, ...]] = field(default_factory=set)
-
-    def problems(self, allowed_extra: set[tuple[Any, ...]] | None = None) -> list[str]:
-        """One line per kind of difference; keys in ``allowed_extra`` may be extra."""
-        extra = [k for k in self.extra if k not in (allowed_extra or set())]
-        out = []
-        if self.missing:
-            out.append(f"{self.stream}: {len(self.missing)} rows missing, e.g. {self.missing[:3]}")
-        if extra:
-            out.append(f"{self.stream}: {len(extra)} unexpected rows, e.g. {extra[:3]}")
-        if self.doubled:
-            out.append(f"{self.stream}: {self.doubled} keys stored more than once")
-        if self.mismatches:
-            out.append(f"{self.stream}: {len(self.mismatches)} values differ, e.g. "
-                       + "; ".join(self.mismatches[:3]))
-        return out
-
-
+# -- warehouse ---------------------------------------------------------------------------------
 def warehouse_rows(
     db: Path, stream: str, key: str
 ) -> tuple[dict[tuple[Any, ...], dict[str, Any]], int]:
@@ -133,41 +99,3 @@ def warehouse_tables(db: Path) -> set[str]:
 
 def _key_value(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
-
-
-def compare(stream: Any, expected: dict[tuple[Any, ...], dict[str, Any]],
-            actual: dict[tuple[Any, ...], dict[str, Any]], doubled: int) -> TableDiff:
-    """Compare converted truth records with warehouse rows, field by field."""
-    diff = TableDiff(stream.name, len(expected), len(actual), doubled=doubled)
-    diff.missing = sorted(set(expected) - set(actual), key=str)
-    diff.extra = sorted(set(actual) - set(expected), key=str)
-    properties = stream.schema["properties"]
-    for key in set(expected) & set(actual):
-        record, row = expected[key], actual[key]
-        for name, want in record.items():
-            got = row.get(name.lower())
-            if not same_value(want, got, properties.get(name, {})):
-                diff.mismatches.append(f"{key} {name}: expected {want!r}, stored {got!r}")
-    return diff
-
-
-def same_value(want: Any, got: Any, prop: dict[str, Any]) -> bool:
-    """True when a converted JSON value and the DuckDB value mean the same thing."""
-    if want is None or got is None:
-        return want is None and got is None
-    types = prop.get("type", [])
-    types = [types] if isinstance(types, str) else types
-    if prop.get("format") == "date-time":
-        moment = dt.datetime.fromisoformat(str(want).replace("Z", "+00:00"))
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        stored = got if isinstance(got, dt.datetime) else dt.datetime.fromisoformat(str(got))
-        return moment == stored.replace(tzinfo=None)
-    if "object" in types or "array" in types:
-        stored = json.loads(got) if isinstance(got, str) else got
-        return stored == want
-    if "boolean" in types:
-        return bool(want) == bool(got)
-    if "integer" in types or "number" in types:
-        return math.isclose(float(want), float(got), rel_tol=1e-12, abs_tol=1e-9)
-    return str(want) == str(got)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -60,14 +61,19 @@ def run_driver(
     )
 
 
-def read_store(config: Path) -> TokenRecord | None:
-    """Decrypt the store the config names (the test knows the key)."""
+def config_store(config: Path) -> Any:
+    """The token store the config names, opened with its key (the test knows it)."""
     settings = json.loads(config.read_text())
-    store = open_token_store(
+    return open_token_store(
         client_id=settings["client_id"], client_secret=settings["client_secret"],
         base_url=settings["base_url"], token_store_path=settings.get("token_store_path"),
         token_store_key=settings.get("token_store_key"),
     )
+
+
+def read_store(config: Path) -> TokenRecord | None:
+    """Decrypt the store the config names."""
+    store = config_store(config)
     try:
         return store.load()
     finally:
@@ -94,6 +100,36 @@ def advance_clock(sandbox: SandboxProcess, seconds: float) -> None:
     resp = requests.post(f"{sandbox.url}/_sandbox/clock", json={"advance_seconds": seconds},
                          timeout=30)
     resp.raise_for_status()
+
+
+def travel(sandbox: SandboxProcess, config: Path, seconds: float) -> None:
+    """Let ``seconds`` pass for the sandbox and the client alike, without waiting.
+
+    The sandbox clock moves forward (``POST /_sandbox/clock``) and every time in the client's
+    token store moves back by as much, so token lifetimes, the 570-second rule and the 30-day
+    expiry are crossed deterministically with Exact's real 600-second tokens, instead of
+    sleeping through short ones (which races the clock on a loaded machine).
+    """
+    advance_clock(sandbox, seconds)
+    store = config_store(config)
+    try:
+        with store.transaction() as tx:
+            record = tx.load()
+            if record is not None:
+                tx.save(replace(record, **{
+                    name: getattr(record, name) - seconds for name in (
+                        "access_token_issued_at", "access_token_expires_at",
+                        "refresh_token_issued_at", "last_refresh_at")
+                    if getattr(record, name) is not None}))
+    finally:
+        store.close()
+
+
+def start_of_next_utc_day(sandbox: SandboxProcess) -> None:
+    """Move the sandbox clock just past the next 00:00 UTC, so a test's per-day token counts
+    cannot be split by midnight."""
+    now = requests.get(f"{sandbox.url}/_sandbox/clock", timeout=30).json()["now"]
+    advance_clock(sandbox, 86_400 - now % 86_400 + 60)
 
 
 def reset_stats(sandbox: SandboxProcess) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import time
 
 import requests
 
@@ -17,6 +16,8 @@ from tests.oauth.helpers import (
     reset_stats,
     run_cli,
     run_driver,
+    start_of_next_utc_day,
+    travel,
     write_config,
 )
 from tests.support.sandbox import exactonline_executable
@@ -61,14 +62,14 @@ def test_rejected_seed_gives_one_line_and_non_zero_exit(start_sandbox, tmp_path)
 
 
 def test_refresh_token_used_elsewhere_gives_one_line(start_sandbox, tmp_path):
-    sandbox = start_sandbox(access_token_seconds=1)
+    sandbox = start_sandbox()
     form = {"grant_type": "refresh_token", "client_id": sandbox.options["client_id"],
             "client_secret": sandbox.options["client_secret"]}
     # Someone else redeemed the seed, then its successor (which ends any grace of the seed).
     stolen = requests.post(f"{sandbox.url}/api/oauth2/token", timeout=30,
                            data={**form, "refresh_token": sandbox.options["refresh_token"]})
     assert stolen.status_code == 200
-    time.sleep(1.0)
+    advance_clock(sandbox, 600)  # past the 570-second rule
     again = requests.post(f"{sandbox.url}/api/oauth2/token", timeout=30,
                           data={**form, "refresh_token": stolen.json()["refresh_token"]})
     assert again.status_code == 200
@@ -78,34 +79,32 @@ def test_refresh_token_used_elsewhere_gives_one_line(start_sandbox, tmp_path):
 
 
 def test_expired_refresh_token_gives_one_line(start_sandbox, tmp_path):
-    sandbox = start_sandbox(access_token_seconds=1)
+    sandbox = start_sandbox()
     config = write_config(tmp_path, sandbox)
     assert run_cli(config, "auth", "refresh").returncode == 0
-    # 31 days later on the sandbox clock: access and refresh tokens have both died.
-    requests.post(f"{sandbox.url}/_sandbox/clock", json={"advance_seconds": 31 * 86400},
-                  timeout=30).raise_for_status()
-    time.sleep(1.0)
+    # 31 days later, for the sandbox and the client: access and refresh tokens have both died.
+    travel(sandbox, config, 31 * 86400)
     result = run_cli(config, "auth", "refresh")
     assert result.returncode == 1
     assert "expired" in _one_line_error(result.stderr)
 
 
 def test_a_new_seed_in_the_config_is_used_once(start_sandbox, tmp_path):
-    sandbox = start_sandbox(access_token_seconds=1)
+    sandbox = start_sandbox()
     config = write_config(tmp_path, sandbox)
     assert run_cli(config, "auth", "refresh").returncode == 0
     stored = read_store(config)
     # The user authorized elsewhere and pasted the new refresh token into the config.
     pasted = fresh_refresh_token(sandbox)
     config = write_config(tmp_path, sandbox, refresh_token=pasted)
-    time.sleep(1.0)
+    travel(sandbox, config, 600)
     reset_stats(sandbox)
     assert run_cli(config, "auth", "refresh").returncode == 0
     after = read_store(config)
     assert after.refresh_token not in (stored.refresh_token, pasted)
     # Later runs keep using the store (the seed is not redeemed twice: no rejected call).
     for _ in range(2):
-        time.sleep(1.0)
+        travel(sandbox, config, 600)
         result = run_cli(config, "auth", "refresh")
         assert result.returncode == 0, result.stderr
     stats = sandbox.stats()
@@ -135,11 +134,12 @@ def test_auth_login_end_to_end_then_status_and_reuse(start_sandbox, tmp_path):
 
 
 def test_token_call_limit_is_not_mistaken_for_a_dead_token(start_sandbox, tmp_path):
-    sandbox = start_sandbox(access_token_seconds=1, token_calls_per_day=2)
+    sandbox = start_sandbox(token_calls_per_day=2)
+    start_of_next_utc_day(sandbox)  # both calls and the refused third on one UTC day
     config = write_config(tmp_path, sandbox)
     for _ in range(2):
         assert run_cli(config, "auth", "refresh").returncode == 0
-        time.sleep(1.0)
+        travel(sandbox, config, 600)
     stored = read_store(config)
     limited = run_cli(config, "auth", "refresh")
     assert limited.returncode == 1

@@ -8,6 +8,7 @@ behaviour against the real sandbox process is tested in ``test_sandbox_limits.py
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
 
@@ -25,6 +26,51 @@ class FakeClock:
         assert seconds >= 0
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class VirtualClock(FakeClock):
+    """A fake clock shared by threads: time moves only while every worker sleeps.
+
+    A thread's ``sleep`` blocks until the clock reaches its wake-up time; the clock jumps to the
+    earliest wake-up as soon as every one of the ``workers`` threads is asleep or has called
+    :meth:`done`. So nothing a thread does between two sleeps takes time (a reservation and the
+    call it reserved for always fall in the same window), and the result does not depend on how
+    busy the machine is, while the threads still interleave freely around the limiter's lock.
+    """
+
+    def __init__(self, now: float, workers: int) -> None:
+        super().__init__(now=now)
+        self._cond = threading.Condition()
+        self._active = workers
+        self._asleep: list[float] = []  # wake-up times of the sleeping threads
+
+    def time(self) -> float:
+        with self._cond:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        with self._cond:
+            self.sleeps.append(seconds)
+            if seconds == 0:
+                return
+            wake = self.now + seconds
+            self._asleep.append(wake)
+            self._advance()
+            while self.now < wake:
+                self._cond.wait()
+
+    def done(self) -> None:
+        """The calling worker has finished (it will not sleep again)."""
+        with self._cond:
+            self._active -= 1
+            self._advance()
+
+    def _advance(self) -> None:
+        if self._asleep and len(self._asleep) >= self._active:
+            self.now = max(self.now, min(self._asleep))
+            self._asleep = [w for w in self._asleep if w > self.now]
+            self._cond.notify_all()
 
 
 @dataclass

@@ -25,9 +25,6 @@ from tests.ratelimit.helpers import (
 )
 from tests.support.sandbox import SandboxProcess
 
-pytest.importorskip("exactonline_sandbox.world",
-                    reason="the sandbox World (helper S1) is not in the tree yet")
-
 MINUTELY_LIMIT = 4
 SMALL_STREAMS = ["gl_accounts", "gl_classifications", "journals", "currencies", "vat_codes",
                  "cost_centers", "cost_units"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from tests.support.sandbox import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN_SEED, SandboxProcess
@@ -61,9 +60,7 @@ def subscriptions_path(division: int = DIV_A) -> str:
 
 
 def mutate(sb: SandboxProcess, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """``POST /_sandbox/mutate``; skips the test while S1's mutate is not implemented."""
+    """``POST /_sandbox/mutate`` -> the ``changed`` list."""
     resp = requests.post(f"{sb.url}/_sandbox/mutate", json=body, timeout=60)
-    if resp.status_code == 400 and "not implemented" in resp.text:
-        pytest.skip("/_sandbox/mutate is not implemented in the World yet")
     assert resp.status_code == 200, resp.text
     return resp.json()["changed"]

@@ -5,6 +5,12 @@ the envelope (``{"d":{"results":[…]}}``, ``{"d":{…}}``, ``{"d":[…]}``, ``_
 every row (each recorded field exists in the sandbox row) and the kind of every value (null,
 boolean, number, ``/Date(ms)/``, GUID, string, ``__deferred``, expanded ``results``) where both
 sides have a value.
+
+The sync and bulk endpoints the tap reads have no public recording; their recorded shapes are
+derived from the real recordings as the fact sheet (§5-6) describes them (see the fixtures'
+README): the recorded rows restricted to the sync/bulk entity's fields, ``Timestamp`` on sync
+rows, ``__next`` ending in ``$skiptoken=<Timestamp>L`` (sync) or ``guid'<key>'`` (bulk); and
+``factsheet_sync_Deleted_shape.json`` for sync/Deleted.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
+from exactonline_sandbox import catalog
 from tests.sandbox.data_support import DIV, Client, own_sandbox
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "exact"
@@ -93,6 +101,8 @@ def test_every_recorded_response_has_a_case() -> None:
     api_files = {p.name for p in FIXTURES.glob("*.json")
                  if p.name.startswith(("dotnet_", "picqer_", "ossobv_"))}
     assert api_files == set(CASES)
+    shapes = {p.name for p in FIXTURES.glob("factsheet_*.json")}
+    assert shapes == {source for _path, source in SHAPES if source.startswith("factsheet_")}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -151,3 +161,83 @@ def test_error_bodies_match_the_recorded_ones(client: Client) -> None:
     bulk = client.get(f"/api/v1/{DIV}/bulk/Cashflow/Payments")
     assert bulk.json()["error"]["message"]["value"] in observed["rest_400_messages_seen"]
     assert set(bad.json()["error"]) == set(observed["rest_500_generic"]["error"])
+
+
+# -- sync and bulk: recorded shapes -------------------------------------------------------------
+# (endpoint, source fixture): the source's rows in the endpoint's recorded shape.
+SHAPES = [
+    ("sync/CRM/Accounts", "dotnet_crm_Accounts_collection_2013.json"),
+    ("sync/CRM/Accounts", "ossobv_crm_Accounts_record_2014_wrapped.json"),
+    ("sync/Financial/GLAccounts", "dotnet_financial_GLAccounts_collection_2013.json"),
+    ("sync/Logistics/Items", "picqer_logistics_Items_collection.json"),
+    ("sync/SalesInvoice/SalesInvoices",
+     "dotnet_salesinvoice_SalesInvoices_expanded_lines_2013.json"),
+    ("sync/Deleted", "factsheet_sync_Deleted_shape.json"),
+    ("bulk/CRM/Accounts", "dotnet_crm_Accounts_collection_2013.json"),
+    ("bulk/Financial/GLAccounts", "dotnet_financial_GLAccounts_collection_2013.json"),
+]
+SYNC_NEXT = re.compile(r"\$skiptoken=(\d+)L$")
+BULK_NEXT = re.compile(r"\$skiptoken=guid'[0-9a-f-]{36}'$")
+
+
+def recorded_shape(path: str, source: str) -> list[dict[str, Any]]:
+    """The source's rows as ``path`` would send them (see the module docstring)."""
+    fields = catalog.lookup(path).fields  # type: ignore[union-attr]
+    body = json.loads((FIXTURES / source).read_text())["d"]
+    rows = body if isinstance(body, list) else body.get("results", [body])
+    shaped = []
+    for row in rows:
+        variants = [row]
+        lines = row.get("SalesInvoiceLines")
+        if path == "sync/SalesInvoice/SalesInvoices" and isinstance(lines, dict):
+            variants = [{**row, "LineNumber": 0},
+                        *({**row, **line} for line in lines["results"])]
+        for variant in variants:
+            plain = {k: v for k, v in variant.items()
+                     if k in fields and not isinstance(v, dict)}
+            if path.startswith("sync/"):
+                plain.setdefault("Timestamp", 81632497)
+            shaped.append(plain)
+    return shaped
+
+
+@pytest.mark.parametrize(("path", "source"), SHAPES, ids=[f"{p}<-{s}" for p, s in SHAPES])
+def test_sync_and_bulk_endpoints_serve_the_recorded_shape(client: Client, path: str,
+                                                          source: str) -> None:
+    recorded = recorded_shape(path, source)
+    assert recorded
+    sent = sorted({k for row in recorded for k in row})
+    fields = catalog.lookup(path).fields  # type: ignore[union-attr]
+    assert len(sent) >= 0.9 * len([f for f in fields if not f.startswith("__")]) or (
+        len(sent) >= 30), "the recording covers too little of the entity to replay"
+    query = {"$select": ",".join(sent)}
+    if path.startswith("sync/"):
+        query["$filter"] = "Timestamp gt 1L"
+    served = client.ok(f"/api/v1/{DIV}/{path}", query)
+    assert set(served) == {"d"}
+    assert isinstance(served["d"], dict)
+    assert isinstance(served["d"]["results"], list)
+    assert served["d"]["results"], path
+    assert set(served["d"]) <= {"results", "__next"}
+    for row in recorded:
+        compare_rows(row, served["d"]["results"][0], f"{path}<-{source}")
+    if path.startswith("sync/"):  # Timestamp: an Int64 rowversion as a JSON number
+        assert all(isinstance(r["Timestamp"], int) for r in served["d"]["results"])
+
+
+def test_sync_and_bulk_next_links_have_the_documented_skiptokens(client: Client) -> None:
+    """The fact sheet's shapes (§5-6): sync pages end in ``$skiptoken=<last Timestamp>L``, bulk
+    pages in ``$skiptoken=guid'<last key>'``, both repeating the query, 1000 rows a page."""
+    recorded = json.loads((FIXTURES / "factsheet_sync_Deleted_shape.json").read_text())
+    assert SYNC_NEXT.search(recorded["d"]["__next"])
+    sync = client.ok(f"/api/v1/{DIV}/sync/Financial/TransactionLines",
+                     {"$select": "ID,Timestamp", "$filter": "Timestamp gt 1L"})["d"]
+    assert len(sync["results"]) == 1000
+    match = SYNC_NEXT.search(sync["__next"])
+    assert match
+    assert int(match.group(1)) == sync["results"][-1]["Timestamp"]
+    assert "$filter=Timestamp gt 1L" in unquote_plus(sync["__next"])
+    bulk = client.ok(f"/api/v1/{DIV}/bulk/Financial/TransactionLines", {"$select": "ID"})["d"]
+    assert len(bulk["results"]) == 1000
+    assert BULK_NEXT.search(bulk["__next"])
+    assert bulk["__next"].endswith(f"guid'{bulk['results'][-1]['ID']}'")

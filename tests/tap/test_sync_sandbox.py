@@ -2,7 +2,8 @@
 
 One module sandbox (2 divisions, limits off so the tests do not wait for rate-limit minutes);
 the tests run in file order: full sync, incremental with creates/updates/deletes, a run with
-no changes, an interrupted sync that resumes.
+no changes, an interrupted sync that resumes. Every record is compared field by field with the
+sandbox's canonical rows (:mod:`tests.support.oracle`), not with the tap's own conversion.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import datetime as dt
 import json
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tap_exactonline.streams import CATALOG, SPECS
+from tests.support.oracle import differences, expected_by_key, key_of
 from tests.support.sandbox import SandboxProcess
 from tests.tap.helpers import (
-    by_key,
+    TapRun,
     expected_records,
-    normalized,
     partition_bookmark,
     run_tap,
     select,
@@ -55,21 +57,61 @@ def config(box: SandboxProcess, work: Path, divisions: list[int]) -> dict[str, A
     return tap_config(box, work, divisions=divisions)
 
 
-RESULTS: dict[str, Any] = {}
+@pytest.fixture(scope="module")
+def full_run(work: Path, config: dict[str, Any]) -> TapRun:
+    """The first run: every stream from the start."""
+    return run_tap(work / "full", config)
 
 
-def test_full_sync_every_stream_equals_the_truth(box, work, config, divisions) -> None:
-    run = run_tap(work / "full", config)
+@dataclass
+class Incremental:
+    """Changes made in the first division after the full run, and the incremental run."""
+
+    state: dict[str, Any]
+    changed: dict[str, set[str]]
+    deleted: dict[str, set[str]]
+    changed_entries: set[str]
+    run: TapRun
+
+
+@pytest.fixture(scope="module")
+def incremental(box, work, config, divisions, full_run: TapRun) -> Incremental:
+    assert full_run.returncode == 0, "the full run failed (see its test)"
+    first = divisions[0]
+    changed: dict[str, set[str]] = {}
+    deleted: dict[str, set[str]] = {}
+    for stream in ("accounts", "transaction_lines", "items"):
+        for action, count in (("create", 2), ("update", 2), ("delete", 1)):
+            answer = box.mutate(
+                {"division": first, "stream": stream, "action": action, "count": count}
+            )
+            target = deleted if action == "delete" else changed
+            target.setdefault(stream, set()).update(c["ID"] for c in answer["changed"])
+    entries = box.mutate(
+        {"division": first, "stream": "purchase_entries", "action": "update", "count": 2}
+    )
+    changed_entries = {c["ID"] for c in entries["changed"] if c["stream"] == "purchase_entries"}
+    run = run_tap(
+        work / "incr",
+        config,
+        streams={*SYNC, "purchase_entries", "purchase_entry_lines"},
+        state=full_run.state,
+    )
+    return Incremental(full_run.state, changed, deleted, changed_entries, run)
+
+
+def test_full_sync_every_stream_equals_the_truth(box, divisions, full_run: TapRun) -> None:
+    run = full_run
     assert run.returncode == 0, run.stderr[-3000:]
     assert set(run.records) >= {s.name for s in CATALOG} - {"deleted"}
+    problems: list[str] = []
     for spec in CATALOG:
         got = run.records.get(spec.name, [])
-        if spec.name == "divisions":
-            want = expected_records(box, divisions[0], "divisions")
-        else:
-            want = [r for d in divisions for r in expected_records(box, d, spec.name)]
-        assert len(got) == len(want), spec.name
-        assert normalized(got) == normalized(want), spec.name
+        actual = {key_of(spec.name, r): r for r in got}
+        assert len(actual) == len(got), f"{spec.name}: a key emitted twice"
+        want = expected_by_key(box, divisions, spec.name)
+        problems += differences(spec.name, want, actual, exact_fields=True)
+    assert not problems, "\n".join(problems)
     # every record carries Division, no OData metadata leaks
     for stream, records in run.records.items():
         assert all(r.get("Division") for r in records), stream
@@ -79,34 +121,12 @@ def test_full_sync_every_stream_equals_the_truth(box, work, config, divisions) -
         marks = [partition_bookmark(run.state, stream, d) for d in divisions]
         assert all(isinstance(m, int) for m in marks), marks
         assert marks[0] != marks[1]
-    RESULTS["state"] = run.state
 
 
-def test_incremental_run_returns_only_the_changes(box, work, config, divisions) -> None:
-    state = RESULTS.get("state") or pytest.skip("needs the full sync")
+def test_incremental_run_returns_only_the_changes(box, divisions, incremental) -> None:
+    state, run = incremental.state, incremental.run
+    changed, changed_entries = incremental.changed, incremental.changed_entries
     first, second = divisions
-    changed: dict[str, set[str]] = {}
-    deleted: set[str] = set()
-    for stream in ("accounts", "transaction_lines", "items"):
-        for action, count in (("create", 2), ("update", 2), ("delete", 1)):
-            answer = box.mutate(
-                {"division": first, "stream": stream, "action": action, "count": count}
-            )
-            ids = {c["ID"] for c in answer["changed"]}
-            if action == "delete":
-                deleted |= ids
-            else:
-                changed.setdefault(stream, set()).update(ids)
-    entries = box.mutate(
-        {"division": first, "stream": "purchase_entries", "action": "update", "count": 2}
-    )
-    changed_entries = {c["ID"] for c in entries["changed"] if c["stream"] == "purchase_entries"}
-    run = run_tap(
-        work / "incr",
-        config,
-        streams={*SYNC, "purchase_entries", "purchase_entry_lines"},
-        state=state,
-    )
     assert run.returncode == 0, run.stderr[-3000:]
     # lines without Modified come back with their changed entries, all of them
     lines = run.records["purchase_entry_lines"]
@@ -128,21 +148,23 @@ def test_incremental_run_returns_only_the_changes(box, work, config, divisions) 
     for stream in SYNC:
         got = run.records.get(stream, [])
         assert all(r["Division"] == first for r in got), stream
+        actual = {key_of(stream, r): r for r in got}
+        truth = expected_by_key(box, [first], stream)
+        # every record sent is the current truth of its row, field by field
+        assert set(actual) <= set(truth), stream
+        problems = differences(stream, {k: truth[k] for k in actual}, actual, exact_fields=True)
+        assert not problems, problems
         if stream == "deleted":
             continue
         got_ids = {r["ID"] for r in got}
-        truth = by_key(stream, expected_records(box, first, stream))
         want_ids = {i for i in changed.get(stream, set()) if (first, i) in truth}
         # sales_invoices/transaction_lines: a change bumps the whole entry's rows
         assert want_ids <= got_ids, stream
-        for record in got:
-            assert normalized([record]) == normalized([truth[(first, record["ID"])]]), stream
         if stream in ("accounts", "items"):
             assert got_ids == want_ids, stream
-    tombstones = run.records.get("deleted", [])
-    assert deleted <= {r["EntityKey"] for r in tombstones}
-    names = {r["EntityKey"]: r["stream_name"] for r in tombstones}
-    assert {names[k] for k in deleted} <= {"accounts", "transaction_lines", "items"}
+    names = {r["EntityKey"]: r["stream_name"] for r in run.records.get("deleted", [])}
+    for stream, keys in incremental.deleted.items():
+        assert {names.get(k) for k in keys} == {stream}, stream
     # the untouched division kept its bookmark; the changed one moved forward
     for stream in ("accounts", "transaction_lines"):
         assert partition_bookmark(run.state, stream, second) == partition_bookmark(
@@ -151,13 +173,13 @@ def test_incremental_run_returns_only_the_changes(box, work, config, divisions) 
         assert partition_bookmark(run.state, stream, first) > partition_bookmark(
             state, stream, first
         )
-    RESULTS["state2"] = run.state
 
 
 def test_run_without_changes_makes_one_call_per_sync_stream_and_division(
-    box, work, config, divisions
+    box, work, config, divisions, incremental
 ) -> None:
-    state = RESULTS.get("state2") or pytest.skip("needs the incremental run")
+    assert incremental.run.returncode == 0, "the incremental run failed (see its test)"
+    state = incremental.run.state
     import requests
 
     requests.post(f"{box.url}/_sandbox/reset-stats", timeout=30)

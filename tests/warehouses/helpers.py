@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.meltano import isolated_meltano_env
+from tests.support.oracle import canonical
 from tests.support.sandbox import SandboxProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,6 @@ DBT_SOURCE_STREAMS = (
     "purchase_entry_lines", "receivables", "payments", "cost_centers", "cost_units", "divisions",
 )
 
-_DATE = re.compile(r"/Date\((-?\d+)\)/")
 
 
 def plugin_venv(plugin_type: str, name: str) -> Path:
@@ -74,20 +73,17 @@ def meltano(args: list[str], env: Mapping[str, str], log: Path, timeout: float =
 
 
 def truth(sandbox: SandboxProcess, divisions: Iterable[int], stream: str) -> list[dict[str, Any]]:
-    """Every current truth row of ``stream`` over ``divisions`` (OData values as served)."""
+    """Every current row of ``stream`` over ``divisions`` in the sandbox's canonical form
+    (typed values from its database: :mod:`tests.support.oracle`)."""
     rows: list[dict[str, Any]] = []
     for division in divisions:
-        rows.extend(sandbox.truth(division, stream))
+        rows.extend(canonical(sandbox, division, stream))
     return rows
 
 
-def odata_date(value: str | None) -> datetime | None:
-    """``/Date(ms)/`` -> naive datetime of the wall-clock value it encodes."""
-    if value is None:
-        return None
-    match = _DATE.fullmatch(value)
-    assert match, value
-    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc).replace(tzinfo=None)
+def calendar_date(value: str | None) -> datetime | None:
+    """A canonical calendar date ``YYYY-MM-DD`` -> naive midnight (None stays None)."""
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def cents(value: Any) -> Decimal:

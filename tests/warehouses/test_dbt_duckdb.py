@@ -29,11 +29,11 @@ import pytest
 from tests.support.sandbox import SandboxProcess
 from tests.warehouses.helpers import (
     DBT_SOURCE_STREAMS,
+    calendar_date,
     cents,
     ensure_plugins,
     meltano,
     meltano_env,
-    odata_date,
     truth,
 )
 
@@ -307,7 +307,7 @@ def test_aging_equals_truth(warehouse: Warehouse, stream: str, model: str) -> No
     for r in warehouse.truth(stream):
         if r["Status"] not in (20, 30) or r.get("IsFullyPaid"):
             continue
-        due = odata_date(r["DueDate"])
+        due = calendar_date(r["DueDate"])
         days = (as_of - due).days if due else 0
         bucket = sum(days > limit for limit in (0, 30, 60, 90))
         expected[(r["Division"], r["Account"])][bucket] += cents(r["AmountDC"])
