@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ class Warehouse:
     db: Path
     sandbox: SandboxProcess
     changed: dict[str, dict[str, list[str]]]  # stream -> action -> IDs
+    env: dict[str, str] = field(default_factory=dict)  # the Meltano runs' environment
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.db), read_only=True) as con:
@@ -99,7 +100,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         dbt_vars = json.dumps({"aging_as_of": AGING_AS_OF})
         meltano(["invoke", "dbt-duckdb", "build", "--vars", dbt_vars], hist_env,
                 work / "dbt-history.log")
-        yield Warehouse(db=db, sandbox=sandbox, changed=dict(changed))
+        yield Warehouse(db=db, sandbox=sandbox, changed=dict(changed), env=env)
     finally:
         sandbox.stop()
 
@@ -406,3 +407,37 @@ def test_staging_audit_columns(warehouse: Warehouse) -> None:
     assert versions == keys > 0
     assert tombstones >= len(warehouse.changed["transaction_lines"]["delete"]) > 0
     assert good == total
+
+
+def test_a_row_created_again_after_its_deletion_is_current(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A deleted transaction line comes back with a newer Timestamp (as a row re-created with
+    the same key would): over a copy of the append-only load, which holds the line's versions,
+    its tombstone and its `deleted` row, `cur_transaction_lines` lists it again; the lines
+    deleted for good stay out."""
+    import shutil
+
+    db = tmp_path / "recreated.duckdb"
+    shutil.copy(warehouse.db, db)
+    deleted = warehouse.changed["transaction_lines"]["delete"]
+    back = deleted[0]
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            insert into exactonline_history.transaction_lines
+            select * replace (
+                (select max("timestamp") + 1 from exactonline_history.transaction_lines
+                 where id = $id and _sdc_deleted_at is not null) as "timestamp")
+            from exactonline_history.transaction_lines
+            where id = $id and _sdc_deleted_at is null
+            qualify row_number() over (order by "timestamp" desc) = 1""", {"id": back})
+    env = {**warehouse.env, "DBT_DUCKDB_PATH": str(db),
+           "DBT_DUCKDB_SOURCE_SCHEMA": "exactonline_history", "DBT_DUCKDB_SCHEMA": "again"}
+    meltano(["invoke", "dbt-duckdb", "run", "--select",
+             "stg_transaction_lines stg_deleted cur_transaction_lines"],
+            env, tmp_path / "dbt.log")
+    with duckdb.connect(str(db), read_only=True) as con:
+        current = {r[0] for r in con.execute(
+            "select transaction_line_id from again_current.cur_transaction_lines").fetchall()}
+    assert back in current
+    assert not set(deleted[1:]) & current
