@@ -10,7 +10,8 @@ Edm.Guid -> string (uuid), Edm.String/Edm.Binary -> string, Edm.Double -> number
 Edm.Int16/Int32/Int64/Byte -> integer, Edm.Boolean -> boolean, Edm.DateTime -> string
 (date-time). Every property is nullable. Navigation collections and complex types are
 dropped. ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets
-``stream_name``; streams sync/Deleted reports on get ``_sdc_deleted_at``; lines read
+``stream_name``; streams sync/Deleted reports on and the Modified family (delete
+detection) get ``_sdc_deleted_at``; lines read
 through ``$expand`` get ``EntryModified``.
 """
 
@@ -53,7 +54,8 @@ def schema_for(stream: str) -> dict[str, Any]:
             properties[name] = dict(EDM_TYPES[edm])
     if "Division" not in properties:
         properties["Division"] = dict(EDM_TYPES["Edm.Int32"])
-    if spec.entity_type is not None:  # deletions arrive as tombstones (sync/Deleted)
+    # deletions arrive as tombstones: from sync/Deleted, or from delete detection
+    if spec.entity_type is not None or spec.family == "modified":
         properties[DELETED_AT] = dict(TAP_FIELDS[DELETED_AT])
     if stream == "deleted":
         properties["stream_name"] = dict(TAP_FIELDS["stream_name"])

@@ -27,6 +27,9 @@ from tap_exactonline.auth import ExactOnlineAuthenticator
 from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 from tap_exactonline.regions import resolve_base_url
 
+if t.TYPE_CHECKING:
+    from tap_exactonline.deletedetection import DeleteDetection
+
 
 class Run:
     """The shared state of one tap run.
@@ -51,6 +54,8 @@ class Run:
         self._stopped: set[int] = set()
         self.failures: list[str] = []
         self._division_rows: list[dict[str, t.Any]] | None = None
+        #: The run's ``delete_detection`` (key recording, passes); set by the tap when it syncs.
+        self.delete_detection: DeleteDetection | None = None
 
     # -- HTTP ---------------------------------------------------------------------------------
     @cached_property

@@ -141,6 +141,10 @@ SPECS: dict[str, StreamSpec] = {spec.name: spec for spec in CATALOG}
 STREAM_OF_ENTITY_TYPE: dict[int, str] = {
     spec.entity_type: spec.name for spec in CATALOG if spec.entity_type is not None
 }
+#: Streams Exact keeps no deletion log for: the ones ``delete_detection`` may name.
+DELETE_DETECTION_STREAMS: tuple[str, ...] = tuple(
+    spec.name for spec in CATALOG if spec.family == "modified"
+)
 #: Fields our schemas add that no Exact endpoint has (never sent in ``$select``).
 TAP_FIELDS: dict[str, dict[str, t.Any]] = {
     "EntryModified": {
@@ -259,13 +263,70 @@ class DeletedStream(SyncStream):
 
 
 class ModifiedStream(CatalogStream):
-    """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4)."""
+    """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4).
+
+    Exact keeps no deletion log for these endpoints; with ``delete_detection`` the keys this
+    stream emits are recorded and reconciled with :meth:`list_keys` (``deletedetection``).
+    """
 
     replication_key = "Modified"
     is_sorted = False
+    _listing_keys = False
+
+    @property
+    def key_field(self) -> str:
+        """Exact's key of the rows (``ID``, ``EntryID``)."""
+        return self.spec.key
+
+    def list_keys(self, division: int) -> set[str]:
+        """Every key the endpoint serves in ``division`` now, from one complete listing.
+
+        ``$select=<key>``, no ``$filter``, paged like the stream (1000 rows a page on bulk,
+        60 elsewhere), through the run's rate limiter and daily reserve.
+
+        Raises:
+            DailyLimitReached: The division's calls (less the reserve) ran out mid-listing.
+            ExactOnlineAPIError: Exact answered 4xx.
+        """
+        context: Context = {"Division": division}
+        self._current_division = division
+        self._listing_keys = True
+        try:
+            # parse_response yields keys, not records, while listing
+            return set(t.cast("t.Iterable[str]", self.request_records(context)))
+        finally:
+            self._listing_keys = False
+
+    def key_listing_options(self) -> dict[str, t.Any]:
+        """OData query options of the key listing."""
+        return {"$select": self.key_field}
+
+    def listed_keys(self, response: t.Any) -> t.Iterator[str]:
+        """Keys on one page of the key listing."""
+        rows, _ = odata.unwrap(response_payload(response))
+        key = self.key_field
+        for row in rows:
+            if row.get(key) is not None:
+                yield str(row[key])
+
+    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
+        """Rows (see the base class), or keys while :meth:`list_keys` runs."""
+        if self._listing_keys:
+            return self.listed_keys(response)  # type: ignore[return-value]
+        return super().parse_response(response)
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """Write the record; with ``delete_detection`` for this stream, record its key."""
+        super()._write_record_message(record)
+        detection = self.run.delete_detection
+        if (detection is not None and detection.records_keys_of(self.name)
+                and record.get(DELETED_AT) is None):
+            detection.record(self.name, record["Division"], record.get(self.key_field))
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """``$select`` + ``$filter=Modified ge datetime'...'`` from the bookmark/start_date."""
+        if self._listing_keys:
+            return self.key_listing_options()
         options = super().query_options(context)
         start = self.get_starting_timestamp(context)
         if start is not None:
@@ -291,11 +352,8 @@ class ExpandedLinesStream(ModifiedStream):
     @cached_property
     def select_list(self) -> str:
         """Entry key and ``Modified`` plus ``Lines/Field`` for each selected line field."""
-        entry_key = next(
-            s.key for s in CATALOG if s.endpoint == self.spec.endpoint and not s.expand
-        )
         lines = [f for f in self.selected_fields if f not in self.extra_fields]
-        return ",".join([entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
+        return ",".join([self.entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
 
     @property
     def plan(self) -> tuple[tuple[str, t.Any], ...]:
@@ -304,22 +362,46 @@ class ExpandedLinesStream(ModifiedStream):
             self._plan_cache = tuple(p for p in super().plan if p[0] != "EntryModified")
         return self._plan_cache
 
+    @cached_property
+    def entry_key(self) -> str:
+        """Key of the entries endpoint (``EntryID``)."""
+        return next(s.key for s in CATALOG if s.endpoint == self.spec.endpoint and not s.expand)
+
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """Entries' ``$select``/``$filter`` plus ``$expand`` of the lines."""
         options = super().query_options(context)
         options["$expand"] = self.navigation
         return options
 
+    def key_listing_options(self) -> dict[str, t.Any]:
+        """Every entry with the keys of its lines: ``$select=EntryID,Lines/ID&$expand=Lines``."""
+        return {"$select": f"{self.entry_key},{self.navigation}/{self.key_field}"}
+
+    def listed_keys(self, response: t.Any) -> t.Iterator[str]:
+        """Keys of the lines of every entry on one page of the key listing."""
+        entries, _ = odata.unwrap(response_payload(response))
+        for entry in entries:
+            for line in self._lines_of(entry):
+                if line.get(self.key_field) is not None:
+                    yield str(line[self.key_field])
+
+    def _lines_of(self, entry: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+        expanded = entry.get(self.navigation) or {}
+        return expanded.get("results", []) if isinstance(expanded, dict) else expanded
+
     def parse_response(self, response: t.Any) -> t.Iterable[dict]:
         """Yield the converted lines of every entry on the page."""
+        if self._listing_keys:
+            return self.listed_keys(response)  # type: ignore[return-value]
+        return self._parse_lines(response)
+
+    def _parse_lines(self, response: t.Any) -> t.Iterator[dict]:
         entries, _ = odata.unwrap(response_payload(response))
         division = self._current_division
         for entry in entries:
             modified = entry.get("Modified")
             entry_modified = odata.moment_to_utc(modified) if modified else None
-            expanded = entry.get(self.navigation) or {}
-            lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
-            for line in lines:
+            for line in self._lines_of(entry):
                 record = self.convert(line, division)
                 record["EntryModified"] = entry_modified
                 yield record

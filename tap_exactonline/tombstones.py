@@ -50,12 +50,19 @@ def tombstone(deletion: t.Mapping[str, t.Any], key: str) -> dict[str, t.Any] | N
     entity_key = deletion.get("EntityKey")
     if entity_key is None or deletion.get("Division") is None:
         return None
-    return {
-        "Division": deletion["Division"],
-        key: entity_key,
-        "Timestamp": deletion.get("Timestamp"),
-        DELETED_AT: deletion.get("DeletedDate") or dt.datetime.now(dt.timezone.utc).isoformat(),
-    }
+    deleted_at = deletion.get("DeletedDate") or dt.datetime.now(dt.timezone.utc).isoformat()
+    record = key_tombstone(deletion["Division"], key, entity_key, deleted_at)
+    record["Timestamp"] = deletion.get("Timestamp")
+    return record
+
+
+def key_tombstone(division: int, key: str, value: t.Any, deleted_at: str) -> dict[str, t.Any]:
+    """The tombstone of one row: ``{"Division": n, key: value, "_sdc_deleted_at": deleted_at}``.
+
+    Used as is for the Modified family (delete detection: ``deleted_at`` is when the key
+    listing that missed the row finished); :func:`tombstone` adds the deletion's Timestamp.
+    """
+    return {"Division": division, key: value, DELETED_AT: deleted_at}
 
 
 def deletions_first(streams: t.Iterable[Stream]) -> list[Stream]:

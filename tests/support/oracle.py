@@ -16,7 +16,8 @@ The contract applied to a canonical row:
   ``EntityType`` code names (``exact_sync_bulk_endpoints.json``), null for other codes;
 * lines read through their entries (``sales_entry_lines``, ``purchase_entry_lines``):
   ``EntryModified`` = the entry's ``Modified``;
-* streams whose deletions ``sync/Deleted`` reports (an EntityType of the reference list):
+* streams whose deletions ``sync/Deleted`` reports (an EntityType of the reference list) and
+  the bulk/standard endpoints without a sync twin (delete detection, issue #16):
   ``_sdc_deleted_at`` null on every row (DESIGN.md "Records": a deletion is a tombstone
   record with it set).
 """
@@ -70,6 +71,19 @@ def stream_of_entity_type() -> dict[int, str]:
     return {int(code): by_entity[name] for code, name in names.items() if name in by_entity}
 
 
+#: The small reference tables read in full every run (README, "Streams": full table); they
+#: get ACTIVATE_VERSION, not tombstones.
+_FULL_TABLE = frozenset({"journals", "cost_centers", "cost_units", "divisions", "vat_codes",
+                         "currencies"})
+
+
+@lru_cache(maxsize=1)
+def modified_family() -> set[str]:
+    """Streams of the sandbox's bulk and standard endpoints that have no sync twin."""
+    return {stream for stream, ep in catalog.BY_STREAM.items()
+            if ep.family in ("bulk", "standard") and stream not in _FULL_TABLE}
+
+
 def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str, Any]]:
     """The records the tap must emit for ``stream`` and ``division``, in canonical values."""
     rows = canonical(sandbox, division, stream)
@@ -77,7 +91,7 @@ def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str,
     if stream in ENTRY_OF_LINES:
         entry_modified = {e["EntryID"]: e["Modified"]
                           for e in canonical(sandbox, division, ENTRY_OF_LINES[stream])}
-    tombstone_streams = set(stream_of_entity_type().values())
+    tombstone_streams = set(stream_of_entity_type().values()) | modified_family()
     out = []
     for row in rows:
         record = dict(row)
