@@ -76,6 +76,15 @@ def _create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+def _pair_columns() -> list[sa.Column[t.Any]]:
+    """Primary-key columns of one (scope, division, stream)."""
+    return [
+        sa.Column("scope", sa.String(255), primary_key=True),
+        sa.Column("division", sa.Integer, primary_key=True),
+        sa.Column("stream", sa.String(100), primary_key=True),
+    ]
+
+
 class KeyLedger:
     """Keys the tap has emitted per (division, stream), and when each pair was last reconciled.
 
@@ -106,19 +115,11 @@ class KeyLedger:
         self._dialect = parsed.get_backend_name()
         metadata = sa.MetaData()
         self.keys_table = sa.Table(
-            self.KEYS_TABLE,
-            metadata,
-            sa.Column("scope", sa.String(255), primary_key=True),
-            sa.Column("division", sa.Integer, primary_key=True),
-            sa.Column("stream", sa.String(100), primary_key=True),
+            self.KEYS_TABLE, metadata, *_pair_columns(),
             sa.Column("entity_key", sa.String(100), primary_key=True),
         )
         self.passes_table = sa.Table(
-            self.PASSES_TABLE,
-            metadata,
-            sa.Column("scope", sa.String(255), primary_key=True),
-            sa.Column("division", sa.Integer, primary_key=True),
-            sa.Column("stream", sa.String(100), primary_key=True),
+            self.PASSES_TABLE, metadata, *_pair_columns(),
             sa.Column("passed_at", sa.String(40), nullable=False),
         )
         try:

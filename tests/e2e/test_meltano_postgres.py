@@ -6,6 +6,9 @@ the loaded tables hold the sandbox truth. A cost center deleted in Exact (full-t
 gone: ACTIVATE_VERSION drops the rows of older versions. A contact deleted in Exact (sync
 stream) arrives as a tombstone, which target-postgres keeps with ``_sdc_deleted_at`` set (it
 hard-deletes only on ACTIVATE_VERSION): the rows without ``_sdc_deleted_at`` equal the truth.
+A payment deleted in Exact (Modified family, no deletion log) is found by the second run's
+delete-detection pass (``TAP_EXACTONLINE_DELETE_DETECTION_PASS=true``, as the project's weekly
+schedule sets it; both runs record the keys they emit) and marked the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tests.support.sandbox import SandboxProcess
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 RUN = ["--log-format=json", "--environment=demo", "run", "tap-exactonline", "target-postgres"]
-STREAMS = ("deleted", "contacts", "accounts", "cost_centers")
+STREAMS = ("deleted", "contacts", "accounts", "cost_centers", "payments")
 #: Extra variables of the runs (a way to see the test fail: emit_activate_version_messages off).
 EXTRA_ENV: dict[str, str] = {}
 TARGET = REPO_ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres"
@@ -72,7 +75,8 @@ def test_loaded_postgres_tables_equal_the_truth_after_deletes(
         assert first.returncode == 0, tail(first)
         divisions = requests.get(f"{sandbox.url}/_sandbox/divisions", timeout=30).json()[
             "accessible"]
-        gone: dict[str, set[tuple[int, str]]] = {"contacts": set(), "cost_centers": set()}
+        gone: dict[str, set[tuple[int, str]]] = {"contacts": set(), "cost_centers": set(),
+                                                 "payments": set()}
         for division in divisions:
             for stream in gone:
                 answer = sandbox.mutate({"division": division, "stream": stream,
@@ -81,10 +85,11 @@ def test_loaded_postgres_tables_equal_the_truth_after_deletes(
                                  if c["stream"] == stream}
             sandbox.mutate({"division": division, "stream": "cost_centers", "action": "create",
                             "count": 1})
+        env["TAP_EXACTONLINE_DELETE_DETECTION_PASS"] = "true"
         second = run_meltano(RUN, env, tmp_path / "second.log")
         assert second.returncode == 0, tail(second)
 
-        for stream in ("contacts", "accounts", "cost_centers"):
+        for stream in ("contacts", "accounts", "cost_centers", "payments"):
             rows = table(postgres_url, stream)
             current = {k for k, r in rows.items() if r["_sdc_deleted_at"] is None}
             assert current == truth(sandbox, divisions, stream), stream
@@ -95,5 +100,9 @@ def test_loaded_postgres_tables_equal_the_truth_after_deletes(
         contacts = table(postgres_url, "contacts")
         assert gone["contacts"]
         assert all(contacts[k]["_sdc_deleted_at"] is not None for k in gone["contacts"])
+        # Modified family: delete detection's tombstone marks the payment deleted
+        payments = table(postgres_url, "payments")
+        assert gone["payments"]
+        assert all(payments[k]["_sdc_deleted_at"] is not None for k in gone["payments"])
     finally:
         sandbox.stop()
