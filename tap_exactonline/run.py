@@ -27,8 +27,15 @@ from tap_exactonline.auth import ExactOnlineAuthenticator
 from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 from tap_exactonline.regions import resolve_base_url
 
-if t.TYPE_CHECKING:
-    from tap_exactonline.deletedetection import DeleteDetection
+
+class KeyRecorder(t.Protocol):
+    """Records the keys a stream emits (``deletedetection.DeleteDetection``)."""
+
+    def records_keys_of(self, stream: str) -> bool:
+        """Whether the keys ``stream`` emits are recorded."""
+
+    def record(self, stream: str, division: int, key: t.Any) -> None:
+        """Record one emitted key."""
 
 
 class Run:
@@ -55,7 +62,7 @@ class Run:
         self.failures: list[str] = []
         self._division_rows: list[dict[str, t.Any]] | None = None
         #: The run's ``delete_detection`` (key recording, passes); set by the tap when it syncs.
-        self.delete_detection: DeleteDetection | None = None
+        self.delete_detection: KeyRecorder | None = None
 
     # -- HTTP ---------------------------------------------------------------------------------
     @cached_property
