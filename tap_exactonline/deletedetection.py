@@ -9,8 +9,9 @@ standard endpoint. For each stream named in the ``delete_detection`` setting the
    per division: lists Exact's current keys (``$select=<key>`` on the stream's own endpoint,
    through the stream's paginator, the run's rate limiter and daily reserve, like every call),
    and only when that listing is complete writes one tombstone record per key that is in the
-   ledger but no longer at Exact (``Division``, the key, ``_sdc_deleted_at`` = when the listing
-   finished, UTC; ``tombstones.key_tombstone``) and removes those keys from the ledger. The
+   ledger but no longer at Exact (``Division``, the key, ``_sdc_deleted_at`` and the replication
+   key (``Modified``; ``EntryModified`` for lines) = when the listing finished, UTC;
+   ``tombstones.key_tombstone``) and removes those keys from the ledger. The
    first pass of a (division, stream) also adds every listed key (it *seeds* the ledger with
    rows loaded before recording began); with an empty ledger it emits nothing.
 
@@ -39,6 +40,7 @@ class KeyListingStream(t.Protocol):
 
     name: str
     selected: bool
+    replication_key: str
 
     @property
     def key_field(self) -> str:
@@ -158,8 +160,11 @@ class DeleteDetection:
             stream._write_schema_message()  # targets accept SCHEMA again before the tombstones
             deleted_at = listed_at.isoformat().replace("+00:00", "Z")
             for key in gone:
-                stream._write_record_message(
-                    key_tombstone(division, stream.key_field, key, deleted_at))
+                record = key_tombstone(division, stream.key_field, key, deleted_at)
+                # The replication key (Modified, EntryModified) = the deletion moment, so the
+                # tombstone is the row's latest version in an append-only load too.
+                record[stream.replication_key] = deleted_at
+                stream._write_record_message(record)
             ledger.remove(division, stream.name, gone)
             self.written[stream.name] = self.written.get(stream.name, 0) + len(gone)
         if seeding:

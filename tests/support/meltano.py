@@ -56,6 +56,8 @@ def isolated_meltano_env(
         "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(work / "tokens.fernet"),
         "TAP_EXACTONLINE_TOKEN_STORE_KEY": TOKEN_STORE_KEY,
         "TAP_EXACTONLINE_DELETE_DETECTION_STORE": str(work / "delete-detection-keys.sqlite"),
+        # the append-only pipeline keeps its own ledger (meltano/warehouses.meltano.yml)
+        "TAP_EXACTONLINE_HISTORY_DELETE_DETECTION_STORE": str(work / "history-keys.sqlite"),
         "TAP_EXACTONLINE_DIVISIONS": "[]",
         "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
         "TARGET_DUCKDB_FILEPATH": str(duckdb_path),

@@ -82,6 +82,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
                 work / "history-1.log")
 
         changed: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        # Exact logs no deletion of a payment: the second runs find it by delete detection.
+        changed["payments"]["delete"] = _mutate(sandbox, "payments", "delete", 1)
         changed["accounts"]["update"] = _mutate(sandbox, "accounts", "update", 3)
         changed["items"]["update"] = _mutate(sandbox, "items", "update", 2)
         changed["sales_invoices"]["update"] = _mutate(sandbox, "sales_invoices", "update", 1)
@@ -89,11 +91,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         changed["transaction_lines"]["delete"] = _mutate(sandbox, "transaction_lines", "delete", 1)
         changed["transaction_lines"]["create"] = _mutate(sandbox, "transaction_lines", "create", 1)
 
-        # The README's command, verbatim.
-        meltano(["run", "tap-exactonline", "target-duckdb", "dbt-duckdb:build"], env,
-                work / "run-2.log")
+        # The README's command, verbatim, with the delete-detection pass of the project's
+        # weekly schedule (both pipelines recorded the keys they loaded in their own ledgers).
+        detect = {"TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true",
+                  "TAP_EXACTONLINE_HISTORY_DELETE_DETECTION_PASS": "true"}
+        meltano(["run", "tap-exactonline", "target-duckdb", "dbt-duckdb:build"],
+                {**env, **detect}, work / "run-2.log")
 
-        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], env,
+        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], {**env, **detect},
                 work / "history-2.log")
         hist_env = {**env, "DBT_DUCKDB_SOURCE_SCHEMA": "exactonline_history",
                     "DBT_DUCKDB_SCHEMA": "hist"}
@@ -179,6 +184,24 @@ def test_deleted_rows_are_gone_from_loaded_tables_and_models(warehouse: Warehous
             f"select count(*) from analytics_marts.{fact} where {fact_key} in ({ids})") == [(0,)]
     recorded = {r["EntityKey"] for r in warehouse.truth("deleted")}
     assert set(warehouse.changed["transaction_lines"]["delete"]) <= recorded
+
+
+def test_deleted_payment_is_gone_by_delete_detection(warehouse: Warehouse) -> None:
+    """A payment (Modified family, no deletion log in Exact) deleted in the sandbox: the
+    delete-detection tombstone removes it from the upsert load, ends it in the append-only
+    history (the tombstone is its latest version there: its Modified is the deletion moment),
+    and no current-state model holds it."""
+    deleted = warehouse.changed["payments"]["delete"]
+    assert deleted
+    ids = ", ".join(f"'{i}'" for i in deleted)
+    assert warehouse.sql(f"select count(*) from exactonline.payments where id in ({ids})"
+                         ) == [(0,)]
+    assert warehouse.sql(f"select count(distinct id) from exactonline_history.payments "
+                         f"where id in ({ids}) and _sdc_deleted_at is not null"
+                         ) == [(len(deleted),)]
+    for schema in ("analytics_current", "hist_current"):
+        assert warehouse.sql(f"select count(*) from {schema}.cur_payments "
+                             f"where payment_id in ({ids})") == [(0,)], schema
 
 
 def test_updates_show_the_latest_version(warehouse: Warehouse) -> None:
