@@ -22,6 +22,9 @@ BENCH_PAR_DIVISIONS      divisions of the parallel incremental run              
 BENCH_PAR_LATENCY_MS     sandbox latency of that run                             300
 BENCH_PAR_ROWS           transaction lines per division, parallel benchmarks     20000
 BENCH_PAR_MINUTE_S       seconds of the shortened rate-limit minute              6
+BENCH_WEBHOOK_CHANGES    sandbox changes timed from mutate to DuckDB             10
+BENCH_WEBHOOK_DEBOUNCE   webhook_debounce_seconds of that receiver               5
+BENCH_WEBHOOK_NOTIFICATIONS  notifications of the receiver throughput run        5000
 =======================  ======================================================  =========
 """
 
@@ -57,7 +60,7 @@ FLAG_ENV = {
 
 
 ORDER = ("bench_tap", "bench_memory", "bench_calls", "bench_ratelimit", "bench_parallel",
-         "bench_meltano", "bench_sandbox")
+         "bench_meltano", "bench_webhooks", "bench_sandbox")
 """Order of the table (the tap's goals first); other modules follow by name."""
 
 

@@ -2,10 +2,11 @@
 
 Request body (JSON)::
 
-    {"kind": "status"|"reset"|"truncate"|"stall"|"429", "count": n,
+    {"kind": "status"|"reset"|"truncate"|"stall"|"429"|"rewrite", "count": n,
      "status": 500|503,          # kind "status" (default 500)
      "seconds": s,               # kind "stall" (default 5, at most 3600)
-     "path_contains": "sync/"}   # optional: only requests whose path contains it
+     "path_contains": "sync/",   # optional: only requests whose path contains it
+     "rewrite": {...}}           # kind "rewrite": what to send instead (see below)
     {"clear": true}              # drop every pending fault
 
 Answer: ``{"pending": [{"kind", "count", "status", "seconds", "path_contains"}, ...]}``
@@ -21,7 +22,12 @@ rate limits. The OAuth endpoints (``/api/oauth2/...``) are hit only by a fault w
   and the first half of its body are sent and the connection is closed;
 * ``stall``: waits ``seconds`` (other requests are served meanwhile), then answers normally;
 * ``429``: a 429 with the OData envelope and only the minutely headers (Remaining 0, reset
-  at the end of the current minute window), like a storm of minutely limits.
+  at the end of the current minute window), like a storm of minutely limits;
+* ``rewrite``: a 200 answer that is valid HTTP but not what Exact should send. ``rewrite``
+  holds one of: ``{"json": value}`` (this JSON instead of the real answer, e.g.
+  ``{"d": {"results": null}}``), ``{"html": text}`` (an HTML page instead), or changes to
+  the real answer: ``{"row": i, "set": {field: value}, "unset": [field, ...]}`` (row ``i``
+  of ``d.results``) and/or ``{"next_self": true}`` (``d.__next`` = the request's own URL).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import orjson
 
 from exactonline_sandbox._asgi import (
     HTML_CONTENT_TYPE,
@@ -44,7 +52,24 @@ from exactonline_sandbox._asgi import (
 )
 from exactonline_sandbox.stats import SandboxStats
 
-KINDS = ("status", "reset", "truncate", "stall", "429")
+
+async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message | None, bytes]:
+    """Run ``app`` and return its response start message and whole body, unsent."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, capture)
+    return start, b"".join(chunks)
+
+KINDS = ("status", "reset", "truncate", "stall", "429", "rewrite")
+REWRITE_KEYS = frozenset({"json", "html", "row", "set", "unset", "next_self"})
 #: Longest stall a fault may ask for (a longer one would hold a connection for hours).
 MAX_STALL_SECONDS = 3600
 SERVER_ERROR_MESSAGE = (
@@ -70,6 +95,7 @@ class Fault:
     status: int | None = None
     seconds: float | None = None
     path_contains: str | None = None
+    rewrite: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Fault:
@@ -99,7 +125,18 @@ class Fault:
         path_contains = body.get("path_contains")
         if path_contains is not None and not isinstance(path_contains, str):
             raise FaultSpecError("path_contains must be a string")
-        return cls(kind, count, status, seconds, path_contains)
+        rewrite = None
+        if kind == "rewrite":
+            rewrite = body.get("rewrite")
+            if not isinstance(rewrite, dict) or not rewrite or set(rewrite) - REWRITE_KEYS:
+                raise FaultSpecError(
+                    f"rewrite must be an object with keys among {', '.join(sorted(REWRITE_KEYS))}")
+            if "html" in rewrite and not isinstance(rewrite["html"], str):
+                raise FaultSpecError("rewrite.html must be a string")
+            if not isinstance(rewrite.get("set", {}), dict) or not isinstance(
+                    rewrite.get("unset", []), list):
+                raise FaultSpecError("rewrite.set must be an object and rewrite.unset a list")
+        return cls(kind, count, status, seconds, path_contains, rewrite)
 
 
 class FaultQueue:
@@ -188,6 +225,8 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
         elif fault.kind == "reset":
             await self._reset(scope, receive, send)
+        elif fault.kind == "rewrite":
+            await self._rewrite(fault.rewrite or {}, scope, receive, send)
         else:
             await self._truncate(scope, receive, send)
 
@@ -205,21 +244,44 @@ class FaultMiddleware:
                     "headers": [(b"content-length", b"100")]})
         await send({"type": "http.response.body", "body": b"", "more_body": True})
 
-    async def _truncate(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
+    async def _rewrite(self, rewrite: dict[str, Any], scope: Scope, receive: Receive,
+                       send: Send) -> None:
+        if "html" in rewrite:
+            await send_response(send, 200, rewrite["html"].encode(),
+                                content_type=HTML_CONTENT_TYPE)
+            return
+        if "json" in rewrite:
+            await send_response(send, 200, orjson.dumps(rewrite["json"]))
+            return
+        start, body = await _capture(self.app, scope, receive)
         if start is None:
             return
-        body = b"".join(chunks)
+        try:
+            payload = orjson.loads(body)
+            envelope = payload["d"]
+            rows = envelope["results"]
+            if "row" in rewrite and rows:
+                row = rows[min(int(rewrite["row"]), len(rows) - 1)]
+                row.update(rewrite.get("set", {}))
+                for name in rewrite.get("unset", []):
+                    row.pop(name, None)
+            if rewrite.get("next_self"):
+                query = scope.get("query_string", b"").decode("latin-1")
+                host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+                url = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+                envelope["__next"] = f"{url}?{query}" if query else url
+            body = orjson.dumps(payload)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            pass  # not a collection answer: sent unchanged
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _truncate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start, body = await _capture(self.app, scope, receive)
+        if start is None:
+            return
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})

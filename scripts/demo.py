@@ -223,6 +223,9 @@ def _readable(line: str, received: dict[str, int]) -> str:
 
 def main() -> None:
     """Run the demo; exit 0 on success, 1 with a one-line reason otherwise."""
+    # Meltano writes each plugin's config (client secret, token store key) to
+    # .meltano/run/; a run killed with -9 leaves it behind: only our user may read it.
+    os.umask(0o077)
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     started = time.monotonic()

@@ -30,9 +30,19 @@ if t.TYPE_CHECKING:
 
 #: Longest run of consecutive 429 answers waited out for one request before giving up.
 MAX_CONSECUTIVE_429 = 30
+#: Re-authorizations (each with a new access token) after 401 answers to one request.
+MAX_REAUTHORIZATIONS = 3
 #: Seconds before an API call times out (then retried with backoff).
 REQUEST_TIMEOUT = 120
 _PAYLOAD = "_exact_payload"
+#: Failures of a call that are retried: no connection, a reset or timeout, a body that breaks
+#: off (the SDK's backoff retries the same list for the streams).
+_RETRIED_EXCEPTIONS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class ExactOnlineError(Exception):
@@ -55,6 +65,10 @@ class ExactOnlineAPIError(FatalAPIError, ExactOnlineError):
         self.status = status
         self.division = division
         self.reason = reason
+
+
+class PageLoopError(ExactOnlineError):
+    """Exact's ``__next`` link points back to a page already read: one line, no retry."""
 
 
 def api_error_message(what: str, division: int | None, response: requests.Response) -> str:
@@ -92,6 +106,13 @@ def odata_query(params: Mapping[str, t.Any]) -> str:
         for k, v in params.items()
         if v is not None
     )
+
+
+def _what(request: requests.PreparedRequest) -> str:
+    """The endpoint of a request for messages: ``sync/Financial/TransactionLines``."""
+    path = (request.path_url or "").split("?")[0]
+    parts = path.split("/")
+    return "/".join(parts[4:]) if len(parts) > 4 else path  # /api/v1/{division}/...
 
 
 class ExactOnlineHTTP:
@@ -137,19 +158,24 @@ class ExactOnlineHTTP:
         session: requests.Session | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> requests.Response:
-        """Send one API call under the rate limiter; wait out 429s; retry once after a 401.
+        """Send one API call under the rate limiter; wait out 429s; re-authorize after a 401.
 
         A 429 is waited out (``wait_after_429``) and retried without counting as a failed
-        attempt. A 401 calls ``authenticator.handle_unauthorized`` (which re-reads the token
-        store and refreshes if it can) and retries the call once.
+        attempt. A 401 calls ``authenticator.handle_unauthorized``, which re-reads the token
+        store and refreshes if it can, and the call is made again with the new access token;
+        up to :data:`MAX_REAUTHORIZATIONS` times for one request, each time with a token the
+        API has not refused yet.
 
         Raises:
             DailyLimitReached: From the limiter, before the call is made.
             ReauthorizationRequired: From the authenticator.
+            TokenEndpointError: From the authenticator (says why no new token comes).
+            ExactOnlineAPIError: Status 401: still refused after
+                :data:`MAX_REAUTHORIZATIONS` new access tokens (one line saying so).
             requests.RequestException: Connection errors and timeouts (retried by the caller).
         """
         session = session or self.session
-        reauthorized = False
+        refused: list[str] = []
         throttled = 0
         while True:
             self.limiter.before_request(division)
@@ -166,8 +192,17 @@ class ExactOnlineHTTP:
                 )
                 self.limiter.wait_after_429(division, response.headers)
                 continue
-            if response.status_code == HTTPStatus.UNAUTHORIZED and not reauthorized:
-                reauthorized = True
+            if response.status_code == HTTPStatus.UNAUTHORIZED:
+                refused.append(str(request.headers.get("Authorization", "")))
+                if len(refused) > MAX_REAUTHORIZATIONS:
+                    raise ExactOnlineAPIError(
+                        f"{_what(request)}: division {division}: Exact Online answered 401 "
+                        f"Unauthorized to {len(refused)} access tokens in a row, each newly "
+                        "issued: the user may have lost access to the app or the division; "
+                        "run `exactonline check`",
+                        status=HTTPStatus.UNAUTHORIZED,
+                        division=division,
+                    )
                 self.authenticator.handle_unauthorized(response.request)
                 continue
             return response
@@ -183,7 +218,8 @@ class ExactOnlineHTTP:
     ) -> list[dict[str, t.Any]]:
         """GET a (small) collection, following ``__next``; for lookups outside the streams.
 
-        5xx answers, connection errors and invalid JSON are retried with exponential backoff.
+        5xx answers, connection errors, bodies that break off and invalid JSON are retried with
+        exponential backoff.
 
         Raises:
             ExactOnlineAPIError: A 4xx answer (one-line message naming ``what``).
@@ -207,7 +243,7 @@ class ExactOnlineHTTP:
             ).prepare()
             try:
                 response = self.send(request, division)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _RETRIED_EXCEPTIONS as exc:
                 last = f"{type(exc).__name__}"
                 continue
             if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR or (

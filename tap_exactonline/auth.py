@@ -24,32 +24,61 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
 
 from tap_exactonline.regions import resolve_base_url
+from tap_exactonline.tokenendpoint import (
+    TOKEN_CALL_ATTEMPTS,
+    TokenAnswer,
+    TokenEndpoint,
+    TokenEndpointError,
+)
+from tap_exactonline.tokenrules import (
+    LOGIN_COMMAND,
+    MIN_AGE_FRACTION,
+    REFRESH_TOKEN_WARN_DAYS,
+    lost_story,
+    margin,
+    redeem_advice,
+    refresh_due_at,
+    refresh_token_dies_at,
+    utc_time,
+    window_opens,
+)
 from tap_exactonline.tokenstore import (
     StoreTransaction,
     TokenRecord,
     TokenStore,
+    TokenStoreError,
     TokenStoreUnreadable,
+    TokenStoreWrongKey,
     open_token_store,
     seed_hash,
 )
 
-LOGIN_COMMAND = "exactonline auth login"
-REFRESH_MARGIN_SECONDS = 30.0
-"""Refresh this long before the access token expires (Exact's advice)."""
-MIN_AGE_FRACTION = 0.95
-"""Never refresh before this fraction of the lifetime: 570 s of Exact's 600 s."""
-REFRESH_TOKEN_DAYS = 30
-"""An unused refresh token dies this many days after issue (Exact, since July 2021)."""
-REFRESH_TOKEN_WARN_DAYS = 25
-TOKEN_CALL_ATTEMPTS = 3
-HTTP_TIMEOUT = (10.0, 60.0)
+_T = TypeVar("_T")
+__all__ = [  # names other modules import from here
+    "LOGIN_COMMAND",
+    "MIN_AGE_FRACTION",
+    "ExactOnlineAuthenticator",
+    "ReauthorizationRequired",
+    "TokenEndpointError",
+    "refresh_due_at",
+    "refresh_token_dies_at",
+]
+
+class _WaitThenRetry(Exception):
+    """Exact's 570-s window for a new token opens at ``until`` (epoch s); ``story`` says why."""
+
+    def __init__(self, until: float, story: str) -> None:
+        super().__init__(story)
+        self.until = until
+        self.story = story
+
 
 _warned_no_key = False
 
@@ -59,50 +88,6 @@ class ReauthorizationRequired(Exception):
 
     ``str(exc)`` is one line naming ``exactonline auth login`` and never holds a secret.
     """
-
-
-class TokenEndpointError(Exception):
-    """The token endpoint failed in a way a new login would not fix (down, rate limited).
-
-    ``str(exc)`` is one line without secrets.
-    """
-
-
-@dataclass(frozen=True)
-class _TokenAnswer:
-    """One token-endpoint answer, classified.
-
-    kind: ``ok`` (new tokens), ``too_early`` (570 s rule; current token still valid),
-    ``rejected`` (refresh token or code refused: 400/401).
-    """
-
-    kind: str
-    status: int
-    access_token: str | None = None
-    expires_in: float | None = None
-    refresh_token: str | None = None
-    error: str = ""
-
-
-def refresh_due_at(record: TokenRecord) -> float:
-    """Epoch seconds from which the access token should be refreshed.
-
-    ``max(issued + 95% of lifetime, expires - 30 s)``: 570 s for Exact's 600 s tokens, 1.9 s
-    for the sandbox's 2 s tokens. ``-inf`` when the record holds no access token.
-    """
-    if not record.access_token or record.access_token_expires_at is None:
-        return float("-inf")
-    lifetime = record.access_token_lifetime or 0.0
-    issued = record.access_token_issued_at or record.access_token_expires_at
-    return max(issued + MIN_AGE_FRACTION * lifetime,
-               record.access_token_expires_at - REFRESH_MARGIN_SECONDS)
-
-
-def refresh_token_dies_at(record: TokenRecord) -> float | None:
-    """Epoch seconds at which the stored refresh token dies if unused (issue + 30 days)."""
-    if record.refresh_token_issued_at is None:
-        return None
-    return record.refresh_token_issued_at + REFRESH_TOKEN_DAYS * 86400
 
 
 def _bearer(request: requests.PreparedRequest | None) -> str | None:
@@ -130,6 +115,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         logger: Receives WARNINGs (old refresh token, seed rejected) and DEBUG lines; never
             a secret.
         time_func: Epoch-seconds clock (tests align it with the sandbox clock).
+        sleep_func: Waits (seconds); tests advance their clocks instead of sleeping.
         session: HTTP session for token calls.
     """
 
@@ -143,6 +129,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         seed_refresh_token: str | None = None,
         logger: logging.Logger | None = None,
         time_func: Callable[[], float] = time.time,
+        sleep_func: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
     ) -> None:
         self.client_id = client_id
@@ -152,15 +139,18 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         self._seed = seed_refresh_token or None
         self.logger = logger or logging.getLogger("tap_exactonline.auth")
         self._now = time_func
-        self._session = session or requests.Session()
+        self._sleep = sleep_func
+        self._endpoint = TokenEndpoint(
+            url=f"{self.base_url}/api/oauth2/token", client_secret=client_secret,
+            session=session or requests.Session(), logger=self.logger, now=time_func,
+            sleep=sleep_func, known_tokens=self._known_tokens)
         self._mutex = threading.RLock()
         self._record: TokenRecord | None = None
         self._not_before = 0.0
         self._age_warned = False
         self._unreadable_warned = False
+        self._unreadable: TokenStoreUnreadable | None = None
         self._last_outcome = ""
-        self.token_calls = 0
-        """Token-endpoint calls made by this instance (for logs and the CLI)."""
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -173,7 +163,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             settings: ``client_id``, ``client_secret``, ``refresh_token``, ``region`` /
                 ``base_url``, ``token_store_path``, ``token_store_key``.
             logger: The run's logger.
-            **kwargs: Passed to the constructor (``time_func``, ``session``).
+            **kwargs: Passed to the constructor (``time_func``, ``sleep_func``, ``session``).
 
         Raises:
             ValueError: ``client_id`` or ``client_secret`` is missing, or the region is
@@ -211,7 +201,12 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
     @property
     def token_url(self) -> str:
         """``{base}/api/oauth2/token``."""
-        return f"{self.base_url}/api/oauth2/token"
+        return self._endpoint.token_url
+
+    @property
+    def token_calls(self) -> int:
+        """Token-endpoint calls made by this instance (for logs and the CLI)."""
+        return self._endpoint.calls
 
     def authorization_url(self, redirect_uri: str, state: str) -> str:
         """``{base}/api/oauth2/auth?...`` for the authorization-code flow (fact sheet §2)."""
@@ -233,9 +228,14 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
     def access_token(self) -> str:
         """Return a usable access token, refreshing under the store lock when due.
 
+        A stored token that needs no refresh is read without the lock (nothing is created).
+        After a token call whose answer was lost, waits for Exact's 570-s rule and refreshes
+        once more (see :meth:`_refresh_locked`).
+
         Raises:
             ReauthorizationRequired: No refresh token works any more.
             TokenEndpointError: The token endpoint is down or rate limited.
+            TokenStoreError: The store cannot be used (one line with the cause).
         """
         with self._mutex:
             record = self._record
@@ -244,27 +244,42 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 now < refresh_due_at(record) or now < self._not_before
             ):
                 return record.access_token
-            with self.store.transaction() as tx:
-                record = self._load(tx)
-                if self._needs_refresh(record, self._now()):
-                    record = self._refresh_locked(tx, record)
-                self._record = record
+            if record is None:
+                stored = self._load_unlocked()
+                if stored is not None and not self._needs_refresh(stored, now):
+                    self._warn_if_old(stored)
+                    self._record = stored
+                    return str(stored.access_token)
+            record = self._recovering(self._access_token_attempt)
             if record is None or not record.access_token:  # pragma: no cover - refresh sets it
                 raise TokenEndpointError("Exact Online returned no access token")
             return record.access_token
 
+    def _access_token_attempt(self, waited: bool) -> TokenRecord | None:
+        with self.store.transaction() as tx:
+            record = self._load(tx)
+            if self._needs_refresh(record, self._now()):
+                record = self._refresh_locked(tx, record, waited=waited)
+            self._record = record
+        return record
+
     def handle_unauthorized(self, request: requests.PreparedRequest | None = None) -> None:
-        """After an API 401: re-read the store; refresh once if the rejected token is current.
+        """After an API 401: re-read the store; refresh if the rejected token is current.
 
         Args:
             request: The rejected request (its bearer token is compared with the store's).
 
         Raises:
             ReauthorizationRequired: No refresh is possible.
-            TokenEndpointError: The token endpoint is down or rate limited.
+            TokenEndpointError: The token endpoint is down or rate limited, or Exact refuses
+                a new token for now (the line says until when and what to do).
         """
         rejected = _bearer(request)
-        with self._mutex, self.store.transaction() as tx:
+        with self._mutex:
+            self._recovering(lambda waited: self._unauthorized_attempt(rejected, waited))
+
+    def _unauthorized_attempt(self, rejected: str | None, waited: bool) -> None:
+        with self.store.transaction() as tx:
             record = self._load(tx)
             now = self._now()
             if (
@@ -272,12 +287,14 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 and record.access_token
                 and record.access_token != rejected
                 and now < refresh_due_at(record)
+                and record.refresh_call_started_at is None
             ):
                 self.logger.debug("API answered 401; another run already refreshed the token")
                 self._record = record
                 return
             self.logger.info("API answered 401 to the current access token; refreshing it")
-            self._record = self._refresh_locked(tx, record, forced=True, rejected=rejected)
+            self._record = self._refresh_locked(tx, record, forced=True, rejected=rejected,
+                                                waited=waited)
 
     def refresh(self, *, respect_min_age: bool = True) -> tuple[TokenRecord, str]:
         """Refresh now (the keep-alive of ``exactonline auth refresh``).
@@ -290,23 +307,27 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             ``(record, outcome)``; outcome ``refreshed``, ``too_young`` (nothing done) or
             ``too_early`` (Exact refused; current token kept).
         """
-        with self._mutex, self.store.transaction() as tx:
+        with self._mutex:
+            return self._recovering(lambda waited: self._refresh_attempt(respect_min_age, waited))
+
+    def _refresh_attempt(self, respect_min_age: bool, waited: bool) -> tuple[TokenRecord, str]:
+        with self.store.transaction() as tx:
             record = self._load(tx)
             now = self._now()
             if (
                 respect_min_age
                 and record is not None
                 and record.access_token
+                and record.refresh_call_started_at is None
                 and not self._seed_changed(record)
                 and now < self._min_refresh_at(record)
             ):
                 self._record = record
                 return record, "too_young"
             self._last_outcome = "too_young"
-            new = self._refresh_locked(tx, record, forced=True)
+            new = self._refresh_locked(tx, record, forced=True, waited=waited)
             self._record = new
-            outcome = self._last_outcome
-            return new, outcome
+            return new, self._last_outcome
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenRecord:
         """Exchange an authorization code (already URL-decoded) and fill the store.
@@ -317,13 +338,17 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         """
         with self._mutex, self.store.transaction() as tx:
             old = self._load(tx, quiet=True)
-            answer = self._token_call({
+            answer = self._endpoint.call({
                 "grant_type": "authorization_code",
                 "code": code,
                 "redirect_uri": redirect_uri,
                 "client_id": self.client_id,
                 "client_secret": self._client_secret,
             })
+            if answer.kind == "failed":
+                raise TokenEndpointError(
+                    f"Exact Online token endpoint failed {TOKEN_CALL_ATTEMPTS} times "
+                    f"({answer.error}): run `{LOGIN_COMMAND}` again")
             if answer.kind != "ok":
                 raise ReauthorizationRequired(
                     f"Exact Online rejected the authorization code ({answer.error}): "
@@ -339,11 +364,40 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             return record
 
     def stored_record(self) -> TokenRecord | None:
-        """The store's record, read under the lock (None when empty or unreadable)."""
-        with self._mutex, self.store.transaction() as tx:
-            return self._load(tx, quiet=True)
+        """The store's record, read without the lock and without creating anything.
+
+        Returns:
+            The record, or None when the store is empty or does not exist yet.
+
+        Raises:
+            TokenStoreUnreadable: The store cannot be decrypted (another key) or is damaged.
+            TokenStoreError: The store cannot be read.
+        """
+        return self.store.load()
 
     # -- internals -----------------------------------------------------------------------------
+    def _recovering(self, attempt: Callable[[bool], _T]) -> _T:
+        """Run ``attempt(False)``; after a :class:`_WaitThenRetry`, wait and run it once more.
+
+        The wait happens with the store unlocked, so other runs are not held up.
+        """
+        try:
+            return attempt(False)
+        except _WaitThenRetry as wait:
+            seconds = max(0.0, wait.until - self._now())
+            self.logger.warning(
+                "%s: waiting %.0f s (until %s) for Exact Online's 570-s rule, then asking "
+                "once more", wait.story, seconds, utc_time(wait.until))
+            self._sleep(seconds)
+            return attempt(True)
+
+    def _load_unlocked(self) -> TokenRecord | None:
+        """The stored record read without the lock; None when empty or unreadable."""
+        try:
+            return self.store.load()
+        except TokenStoreUnreadable:
+            return None  # the locked path warns and recovers
+
     def _seed_changed(self, record: TokenRecord | None) -> bool:
         configured = seed_hash(self._seed)
         return configured is not None and (record is None or configured != record.seed_hash)
@@ -355,6 +409,8 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
     def _needs_refresh(self, record: TokenRecord | None, now: float) -> bool:
         if record is None or not record.access_token:
             return True
+        if record.refresh_call_started_at is not None:
+            return True  # a rotated refresh token must be redeemed within Exact's window
         if now < self._not_before:
             return False
         if self._seed_changed(record) and now >= self._min_refresh_at(record):
@@ -365,10 +421,12 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         try:
             record = tx.load()
         except TokenStoreUnreadable as exc:
+            self._unreadable = exc
             if not quiet and not self._unreadable_warned:
                 self._unreadable_warned = True
                 self.logger.warning("%s; starting again from the configured refresh_token", exc)
             return None
+        self._unreadable = None
         if record is not None and not quiet:
             self._warn_if_old(record)
         return record
@@ -394,12 +452,109 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         *,
         forced: bool = False,
         rejected: str | None = None,
+        waited: bool = False,
     ) -> TokenRecord:
         """Refresh with the stored or the configured refresh token; persist; return the record.
 
-        Called with the store lock held and ``record`` just re-read from the store.
+        Called with the store lock held and ``record`` just re-read from the store. Before
+        the token call a marker (``refresh_call_started_at``) is saved durably: if the answer
+        never arrives (killed run, reset, truncated body) Exact may have rotated the refresh
+        token, and the old one then works only between 570 s (Exact refuses a new token
+        sooner) and 10 minutes after that call (fact sheet §2). Whoever finds the marker
+        waits for that window (:class:`_WaitThenRetry`) and refreshes once more.
+
+        Raises:
+            _WaitThenRetry: Exact's window for a lost answer opens later (caught by
+                :meth:`_recovering`, which waits and calls again with ``waited=True``).
         """
-        configured = seed_hash(self._seed)
+        now = self._now()
+        pending = record if record is not None and record.refresh_call_started_at else None
+        if pending is not None and not waited:
+            until = window_opens(pending)
+            if now < until:
+                raise _WaitThenRetry(until, lost_story(pending))
+        candidates = self._candidates(record)
+        rejections: list[str] = []
+        for refresh_token, source in candidates:
+            marker = replace(
+                record or TokenRecord(),
+                refresh_call_started_at=(pending.refresh_call_started_at if pending else now),
+                refresh_call_failed_at=(pending.refresh_call_failed_at if pending else None),
+            )
+            if self._unreadable is None:  # never overwrite a store we could not read
+                tx.checkpoint(marker)
+            try:
+                answer = self._endpoint.call({
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": self.client_id,
+                    "client_secret": self._client_secret,
+                })
+            except TokenEndpointError as exc:  # a definite answer (limit, unexpected status)
+                lost_at = getattr(exc, "lost_at", None)
+                if lost_at is not None:
+                    marker = replace(marker, refresh_call_failed_at=lost_at)
+                self._settle_marker(tx, record, marker, lost_at is not None or bool(pending))
+                raise
+            if answer.lost_at is not None:
+                marker = replace(marker, refresh_call_failed_at=answer.lost_at)
+            lost = answer.lost_at is not None or pending is not None
+            if answer.kind == "ok":
+                if rejections:
+                    self.logger.warning(
+                        "Exact Online rejected the configured refresh_token (%s); continuing "
+                        "with the token store's newer refresh token", rejections[0])
+                keep_seed = seed_hash(self._seed) or (record.seed_hash if record else None)
+                new = self._record_from(answer, record, keep_seed)
+                tx.save(new)
+                self.logger.debug("new tokens saved in the token store")
+                if pending is not None or answer.lost_at is not None:
+                    self.logger.info("token refresh completed after the lost answer")
+                self._not_before = 0.0
+                self._last_outcome = "refreshed"
+                return new
+            if answer.kind == "failed":
+                self._settle_marker(tx, record, marker, lost)
+                raise TokenEndpointError(
+                    (lost_story(marker) + "; the token endpoint failed "
+                     f"{TOKEN_CALL_ATTEMPTS} times ({answer.error}): {redeem_advice(marker)}")
+                    if lost else
+                    f"Exact Online token endpoint failed {TOKEN_CALL_ATTEMPTS} times "
+                    f"({answer.error}): check the network or Exact's status page and retry"
+                )
+            if answer.kind == "too_early":
+                if lost:
+                    tx.checkpoint(marker)
+                    if waited:
+                        raise TokenEndpointError(
+                            f"{lost_story(marker)}, and Exact still refuses a new access "
+                            f"token at {utc_time(self._now())}: {redeem_advice(marker)}")
+                    raise _WaitThenRetry(window_opens(marker), lost_story(marker))
+                self._settle_marker(tx, record, marker, lost=False)
+                return self._keep_after_too_early(tx, record, answer, forced=forced,
+                                                  rejected=rejected, waited=waited)
+            rejections.append(answer.error)
+            self.logger.debug("token endpoint rejected the %s (%s)", source, answer.error)
+            if lost:
+                raise ReauthorizationRequired(
+                    f"{lost_story(marker)}, and Exact no longer accepts the refresh token it "
+                    f"rotated then ({answer.error}): run `{LOGIN_COMMAND}`")
+            self._settle_marker(tx, record, marker, lost=False)
+        if isinstance(self._unreadable, TokenStoreWrongKey):
+            raise self._wrong_key_error(rejections[-1])
+        raise ReauthorizationRequired(
+            f"Exact Online rejected the refresh token ({rejections[-1]}): it was revoked, "
+            f"expired after 30 days unused, or used elsewhere; run `{LOGIN_COMMAND}` (if that "
+            "fails too, check client_id and client_secret)"
+        )
+
+    def _candidates(self, record: TokenRecord | None) -> list[tuple[str, str]]:
+        """The refresh tokens to try, in order: ``(token, where it comes from)``.
+
+        Raises:
+            ReauthorizationRequired: There is none (empty store, no refresh_token setting).
+            TokenStoreError: The store cannot be decrypted and no refresh_token is set.
+        """
         candidates: list[tuple[str, str]] = []
         if record is None or not record.refresh_token:
             if self._seed:
@@ -410,62 +565,62 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                            (record.refresh_token, "token store")]
         else:
             candidates.append((record.refresh_token, "token store"))
-        if not candidates and self._unreadable_warned:
+        if not candidates and isinstance(self._unreadable, TokenStoreWrongKey):
+            raise self._wrong_key_error(None)
+        if not candidates and self._unreadable is not None:
             raise ReauthorizationRequired(
-                f"The token store {self.store.location} cannot be decrypted with the configured "
-                "token_store_key and no refresh_token is configured: set the key it was written "
-                f"with, or run `{LOGIN_COMMAND}`"
-            )
+                f"{self._unreadable} and no refresh_token is configured: run `{LOGIN_COMMAND}`")
         if not candidates:
             raise ReauthorizationRequired(
                 f"No Exact Online refresh token: the token store {self.store.location} is empty "
                 f"and no refresh_token is configured: run `{LOGIN_COMMAND}`"
             )
-        rejections: list[str] = []
-        for refresh_token, source in candidates:
-            answer = self._token_call({
-                "grant_type": "refresh_token",
-                "refresh_token": refresh_token,
-                "client_id": self.client_id,
-                "client_secret": self._client_secret,
-            })
-            if answer.kind == "ok":
-                if rejections:
-                    self.logger.warning(
-                        "Exact Online rejected the configured refresh_token (%s); continuing "
-                        "with the token store's newer refresh token", rejections[0])
-                keep_seed = configured or (record.seed_hash if record else None)
-                new = self._record_from(answer, record, keep_seed)
-                tx.save(new)
-                self.logger.debug("new tokens saved in the token store")
-                self._not_before = 0.0
-                self._last_outcome = "refreshed"
-                return new
-            if answer.kind == "too_early":
-                return self._keep_after_too_early(tx, record, answer, forced=forced,
-                                                  rejected=rejected)
-            rejections.append(answer.error)
-            self.logger.debug("token endpoint rejected the %s (%s)", source, answer.error)
-        raise ReauthorizationRequired(
-            f"Exact Online rejected the refresh token ({rejections[-1]}): it was revoked, "
-            f"expired after 30 days unused, or used elsewhere; run `{LOGIN_COMMAND}` (if that "
-            "fails too, check client_id and client_secret)"
+        return candidates
+
+    def _wrong_key_error(self, seed_answer: str | None) -> TokenStoreError:
+        """One line: the store is encrypted with another key (and the seed does not help)."""
+        seed = (f"; the configured refresh_token does not help either (Exact: {seed_answer})"
+                if seed_answer else "")
+        return TokenStoreError(
+            f"the token store {self.store.location} cannot be decrypted with the configured "
+            f"token_store_key: it was written with another key{seed}. Set token_store_key back "
+            f"to the key it was written with, or run `{LOGIN_COMMAND}` to start a new store"
         )
+
+    def _settle_marker(self, tx: StoreTransaction, record: TokenRecord | None,
+                       marker: TokenRecord, lost: bool) -> None:
+        """After a token call without new tokens: keep or drop the marker.
+
+        The marker stays (durably) when the call's answer may have been lost; otherwise the
+        record is put back as it was.
+        """
+        if self._unreadable is not None:
+            return
+        if lost:
+            tx.checkpoint(marker)
+        else:
+            tx.save(record or TokenRecord())
 
     def _keep_after_too_early(
         self,
         tx: StoreTransaction,
         record: TokenRecord | None,
-        answer: _TokenAnswer,
+        answer: TokenAnswer,
         *,
         forced: bool,
         rejected: str | None = None,
+        waited: bool = False,
     ) -> TokenRecord:
-        """Exact said "access_token not expired": re-read the store and carry on.
+        """Exact said "access_token not expired" to a call of ours that lost nothing.
+
+        Another client of the app got a token less than 570 s ago. A stored token that is
+        still valid is kept. Without one, waits once for the 570-s rule and asks again.
 
         Raises:
-            TokenEndpointError: No access token is stored, or the API just rejected the
-                stored one (another client of the app took the last 570-s slot).
+            _WaitThenRetry: No usable access token is stored (first time only).
+            TokenEndpointError: The API just rejected the stored token, or Exact still
+                refuses after the wait.
+            TokenStoreError: The store could not be decrypted (another key).
         """
         fresh = self._load(tx, quiet=True) or record
         if answer.refresh_token:
@@ -479,19 +634,37 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
                 fresh = self._record_from(answer, fresh, fresh.seed_hash)
             tx.save(fresh)
             self.logger.debug("new refresh token saved in the token store")
+        now = self._now()
         if fresh is not None and rejected is not None and fresh.access_token == rejected:
+            lifetime = fresh.access_token_lifetime or 600.0
+            issued = fresh.access_token_issued_at or now
             raise TokenEndpointError(
-                "Exact Online rejected the access token and refuses a new one for now (another "
-                "client of this app got one less than 570 s ago): run again in 10 minutes"
+                f"Exact Online answered 401 to the access token issued at {utc_time(issued)} and "
+                "refuses a new one until about "
+                f"{utc_time(max(now, issued) + MIN_AGE_FRACTION * lifetime)} (570 s after the last "
+                "one it issued to this app): run again after that; if it happens again, run "
+                "`exactonline check`"
             )
-        if fresh is None or not fresh.access_token:
+        if fresh is None and isinstance(self._unreadable, TokenStoreWrongKey):
+            raise self._wrong_key_error(answer.error)
+        usable = (fresh is not None and fresh.access_token
+                  and (fresh.access_token_expires_at or 0.0) > now)
+        if not usable:
+            lifetime = (fresh.access_token_lifetime if fresh else None) or 600.0
+            if not waited:
+                raise _WaitThenRetry(
+                    now + MIN_AGE_FRACTION * lifetime + margin(lifetime),
+                    "Exact Online refuses a new access token for now (another client of this "
+                    "app got one less than 570 s ago) and none valid is stored")
             raise TokenEndpointError(
-                "Exact Online refused a new access token (the last one is younger than 570 s) "
-                "and none is stored: retry in 10 minutes"
+                "Exact Online still refuses a new access token (another client of this app "
+                "keeps getting one less than 570 s before us) and none valid is stored: stop "
+                "the other client or give it its own token store, then run again"
             )
+        assert fresh is not None
         self._last_outcome = "too_early"
         lifetime = fresh.access_token_lifetime or 600.0
-        self._not_before = self._now() + max(1.0, (1 - MIN_AGE_FRACTION) * lifetime)
+        self._not_before = now + max(1.0, (1 - MIN_AGE_FRACTION) * lifetime)
         self.logger.info(
             "token endpoint: access_token not expired yet; keeping the current access token%s",
             " (after an API 401)" if forced else "",
@@ -499,7 +672,7 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
         return fresh
 
     def _record_from(
-        self, answer: _TokenAnswer, previous: TokenRecord | None, seed: str | None
+        self, answer: TokenAnswer, previous: TokenRecord | None, seed: str | None
     ) -> TokenRecord:
         now = self._now()
         refresh_token = answer.refresh_token or (previous.refresh_token if previous else None)
@@ -515,95 +688,11 @@ class ExactOnlineAuthenticator(requests.auth.AuthBase):
             last_refresh_at=now,
         )
 
-    def _token_call(self, form: dict[str, str]) -> _TokenAnswer:
-        """POST the token endpoint; retry connection errors and 5xx; classify the answer.
-
-        Raises:
-            TokenEndpointError: Still failing after ``TOKEN_CALL_ATTEMPTS``, rate limited
-                (200 calls/day), or an unexpected answer.
-        """
-        secrets = [v for k, v in form.items() if k in ("refresh_token", "code", "client_secret")]
-        last_problem = ""
-        for attempt in range(1, TOKEN_CALL_ATTEMPTS + 1):
-            self.token_calls += 1
-            self.logger.debug("token endpoint call (grant_type=%s, attempt %d)",
-                              form["grant_type"], attempt)
-            try:
-                resp = self._session.post(
-                    self.token_url,
-                    data=form,
-                    headers={"Accept": "application/json"},
-                    timeout=HTTP_TIMEOUT,
-                )
-            except requests.RequestException as exc:
-                last_problem = f"{type(exc).__name__} reaching {self.token_url}"
-            else:
-                if resp.status_code < 500:
-                    return self._classify(resp, secrets)
-                last_problem = f"HTTP {resp.status_code}"
-            if attempt < TOKEN_CALL_ATTEMPTS:
-                time.sleep(2.0 ** (attempt - 1))
-        raise TokenEndpointError(
-            f"Exact Online token endpoint failed {TOKEN_CALL_ATTEMPTS} times ({last_problem}): "
-            "check the network or Exact's status page and retry"
-        )
-
-    def _classify(self, resp: requests.Response, secrets: list[str]) -> _TokenAnswer:
-        try:
-            body = resp.json()
-        except ValueError:
-            body = {}
-        if not isinstance(body, dict):
-            body = {}
-        error = _one_line(
-            ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
-            or f"HTTP {resp.status_code}",
-            [*secrets, self._client_secret, *self._known_tokens()],
-        )
-        access_token = body.get("access_token") or None
-        new_refresh = body.get("refresh_token") or None
-        expires_in = _seconds(body.get("expires_in"))
-        if "not expired" in error.lower():
-            return _TokenAnswer("too_early", resp.status_code, access_token, expires_in,
-                                new_refresh, error)
-        if resp.status_code == 200 and access_token:
-            token_type = str(body.get("token_type") or "bearer")
-            if token_type.lower() != "bearer":
-                raise TokenEndpointError(
-                    f"Exact Online returned token_type {token_type[:20]!r}, expected Bearer")
-            return _TokenAnswer("ok", 200, access_token, expires_in, new_refresh)
-        if "rate limit" in error.lower() or resp.status_code == 429:
-            raise TokenEndpointError(
-                f"Exact Online token endpoint limit reached ({error}): at most 200 token calls "
-                "per app and user per day; the stored tokens are kept, run again tomorrow"
-            )
-        if resp.status_code in (400, 401):
-            return _TokenAnswer("rejected", resp.status_code, error=f"HTTP {resp.status_code} "
-                                f"{error}")
-        raise TokenEndpointError(
-            f"Exact Online token endpoint answered HTTP {resp.status_code} ({error})")
-
     def _known_tokens(self) -> list[str]:
         record = self._record
         if record is None:
             return []
         return [t for t in (record.access_token, record.refresh_token) if t]
-
-
-def _seconds(value: Any) -> float | None:
-    """``expires_in`` as seconds: Exact sends a string ("600"), others a number."""
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _one_line(text: str, secrets: list[str], limit: int = 200) -> str:
-    """Collapse whitespace, cut to ``limit`` characters, and replace secret values with ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _warn_no_key_once(logger: logging.Logger) -> None:

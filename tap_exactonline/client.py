@@ -34,6 +34,7 @@ from tap_exactonline import odata
 from tap_exactonline.api import (
     REQUEST_TIMEOUT,
     ExactOnlineAPIError,
+    PageLoopError,
     api_error_message,
     odata_query,
     response_payload,
@@ -44,6 +45,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_exactonline.run import Run
+
+_RECORDS = "_exact_records"  # the converted records of a page, kept on its response
+_LOOP = "_exact_next_loop"  # a PageLoopError for a page whose __next leads back
 
 
 class ExactNextPaginator(BaseHATEOASPaginator):
@@ -79,6 +83,9 @@ class ExactOnlineStream(RESTStream):
         super().__init__(tap, *args, **kwargs)
         self.run = run
         self._plan_cache: tuple[tuple[str, t.Any], ...] | None = None
+        self._min_values: dict[str, int] = {}
+        self._pages_read: set[str] = set()
+        self._current_division = 0
 
     # -- URL, headers, query ------------------------------------------------------------------
     @property
@@ -168,10 +175,18 @@ class ExactOnlineStream(RESTStream):
         return response
 
     def validate_response(self, response: requests.Response) -> None:
-        """Map statuses: 5xx/429 and unreadable bodies retry; 4xx is fatal, one line.
+        """Map statuses; convert the page's rows; refuse a page that cannot be records.
+
+        The rows are converted here, before any of them is emitted, and kept on the response
+        for :meth:`parse_response`: a page with one bad row is retried whole and never
+        reaches a record or STATE. A ``__next`` link back to a page this partition already
+        read ends the partition after this page's records
+        (:class:`~tap_exactonline.api.PageLoopError`, raised by :meth:`parse_response`).
 
         Raises:
-            RetriableAPIError: 5xx, 429, or a 2xx body that is not complete valid JSON.
+            RetriableAPIError: 5xx, 429, a 2xx body that is not complete valid JSON, or a
+                page that cannot be records (``d.results`` not a list, a row without its
+                key, a bad Timestamp or date): one line naming stream, division and field.
             ExactOnlineAPIError: 400-499 except 429 (never retried: Exact's error budget).
         """
         status = response.status_code
@@ -186,11 +201,34 @@ class ExactOnlineStream(RESTStream):
                 reason=response.headers.get("Reason"),
             )
         try:
-            odata.unwrap(response_payload(response))
+            rows, next_url = odata.unwrap(response_payload(response))
         except (msgspec.DecodeError, ValueError) as exc:
             raise RetriableAPIError(
                 f"{self.name}: division {division}: unreadable response body ({exc})", response
             ) from None
+        try:
+            records = list(self.records_of(rows, self._current_division))
+        except odata.BadValue as exc:
+            raise RetriableAPIError(
+                f"{self.name}: division {division}: a row Exact sent cannot be a record: {exc}",
+                response,
+            ) from None
+        rows.clear()  # converted: only the records are kept
+        setattr(response, _RECORDS, records)
+        setattr(response, _LOOP, self._next_loop(response, next_url, division))
+
+    def _next_loop(self, response: requests.Response, next_url: str | None,
+                   division: int | None) -> PageLoopError | None:
+        """The error for a ``__next`` link to a page this partition already read, if any."""
+        pages = self._pages_read
+        pages.add(str(response.request.url))
+        if next_url is None or next_url not in pages:
+            return None
+        return PageLoopError(
+            f"{self.name}: division {division}: Exact's __next link points back to a page "
+            f"already read, after {len(pages)} pages (a paging loop): the partition stops "
+            "there; run again later"
+        )
 
     def backoff_wait_generator(self) -> t.Generator[float, None, None]:
         """Exponential waits 1, 2, 4, ... 60 s (jitter added by the SDK)."""
@@ -213,20 +251,47 @@ class ExactOnlineStream(RESTStream):
 
     # -- records ------------------------------------------------------------------------------
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
-        """Yield the rows of one page, converted (see :meth:`convert`).
+        """Yield the records of one page (converted and checked by :meth:`validate_response`).
 
-        The decoded rows are dropped once converted (the page's ``__next`` stays for the
-        paginator), so a reader holds one page, not two, while it asks for the next.
+        The page's records are dropped once yielded (its rows were dropped once converted;
+        the page's ``__next`` stays for the paginator), so a reader holds one page, not two,
+        while it asks for the next.
         """
-        rows, _ = odata.unwrap(response_payload(response))
-        convert = self.convert
-        for row in rows:
-            yield convert(row, self._current_division)
-        rows.clear()
+        records = getattr(response, _RECORDS, None)
+        if records is None:  # not sent through validate_response (e.g. the SDK's tests)
+            records = list(self.records_of(odata.unwrap(response_payload(response))[0],
+                                           self._current_division))
+        yield from records
+        records.clear()
         self.after_page()
+        loop = getattr(response, _LOOP, None)
+        if loop is not None:  # the page was good; the link after it leads back
+            raise loop
 
     def after_page(self) -> None:
         """Hook run after the last row of a page has been emitted."""
+
+    def records_of(self, rows: list[dict[str, t.Any]], division: int) -> Iterable[dict]:
+        """Convert the rows of one page (see :meth:`convert`) and check each record.
+
+        Raises:
+            odata.BadValue: A row that cannot be a valid record.
+        """
+        convert, check = self.convert, self.check_record
+        for row in rows:
+            record = convert(row, division)
+            check(record)
+            yield record
+
+    def check_record(self, record: dict[str, t.Any]) -> None:
+        """Refuse a record without its key (a row Exact sent that names no entity).
+
+        Raises:
+            odata.BadValue: A key field is missing or null.
+        """
+        for key in self.primary_keys or ():
+            if record.get(key) is None:
+                raise odata.BadValue(key, None, "the row has no value for its key")
 
     def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage, None, None]:
         """RECORD messages of one record through the stream maps (SDK), without two passes.
@@ -247,16 +312,37 @@ class ExactOnlineStream(RESTStream):
                 )
 
     def convert(self, row: Mapping[str, t.Any], division: int) -> dict[str, t.Any]:
-        """Exact row -> record: selected fields only, dates per the date rule, Division set."""
-        record = odata.convert_record(row, self.plan)
+        """Exact row -> record: selected fields only, dates per the date rule, Division set.
+
+        DateTime.MinValue dates become null (counted, one WARNING per stream at its end).
+
+        Raises:
+            odata.BadValue: A date field holds something that is not a date.
+        """
+        record = odata.convert_record(row, self.plan, self._min_values)
         if record.get("Division") is None:
             record["Division"] = division
         return record
+
+    def warn_min_values(self) -> None:
+        """One WARNING for the DateTime.MinValue dates this stream emitted as null, if any."""
+        if not self._min_values:
+            return
+        fields = ", ".join(f"{name} {n}" for name, n in sorted(self._min_values.items()))
+        self.logger.warning(
+            "%s: %d dates were DateTime.MinValue (/Date(-62135596800000)/, Exact's 'no date') "
+            "and were emitted as null: %s",
+            self.name,
+            sum(self._min_values.values()),
+            fields,
+        )
+        self._min_values.clear()
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """Read one division; a daily limit or a 4xx stops this partition, not the run."""
         division = self.division_of(context)
         self._current_division = division
+        self._pages_read = set()
         if self.run.division_stopped(division):
             self.logger.info("%s: division %s skipped (stopped earlier)", self.name, division)
             return
@@ -276,11 +362,15 @@ class ExactOnlineStream(RESTStream):
             self.run.record_failure(str(exc))
             if exc.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
                 self.run.stop_division(division, None)
+        except PageLoopError as exc:
+            self.abandon_partition(context)
+            self.run.record_failure(str(exc))
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """Finalize STATE (SDK), then tell the run this stream has finished (4xx report)."""
         super().finalize_state_progress_markers(state)
         if state is None:
+            self.warn_min_values()
             self.run.stream_finished(self.name)
 
     def prepare_partition(self, context: Context | None, division: int) -> None:

@@ -157,18 +157,30 @@ def unwrap(payload: Any) -> tuple[list[dict[str, Any]], str | None]:
     collection, e.g. with ``$top``), ``{"d":{...}}`` (single entity).
 
     Raises:
-        ValueError: ``payload`` has no ``d`` member.
+        ValueError: ``payload`` has no ``d`` member, ``d.results`` is not a list (e.g.
+            ``{"d":{"results":null}}``), a row is not an object, or ``__next`` is not a URL.
     """
     if not isinstance(payload, Mapping) or "d" not in payload:
         raise ValueError("response is not an OData envelope (no 'd' member)")
     body = payload["d"]
-    if isinstance(body, list):
-        return body, None
-    if isinstance(body, Mapping) and isinstance(body.get("results"), list):
-        return body["results"], body.get("__next")
-    if isinstance(body, Mapping):
+    next_url = None
+    if isinstance(body, Mapping) and "results" in body:
+        rows = body["results"]
+        if not isinstance(rows, list):
+            raise ValueError(f"'d.results' is {type(rows).__name__}, not a list of rows")
+        next_url = body.get("__next")
+        if next_url is not None and not (isinstance(next_url, str) and next_url.strip()):
+            raise ValueError(f"'d.__next' is {next_url!r}, not a URL")
+    elif isinstance(body, list):
+        rows = body
+    elif isinstance(body, Mapping):
         return [dict(body)], None
-    raise ValueError("response 'd' member is neither a list nor an object")
+    else:
+        raise ValueError("response 'd' member is neither a list nor an object")
+    for row in rows:
+        if not isinstance(row, Mapping):
+            raise ValueError(f"a row of 'd.results' is {type(row).__name__}, not an object")
+    return rows, next_url
 
 
 def error_message(payload: Any) -> str | None:
@@ -182,19 +194,60 @@ def error_message(payload: Any) -> str | None:
 
 # --- record conversion -----------------------------------------------------------------------
 
+#: ``/Date(-62135596800000)/``: .NET's DateTime.MinValue (0001-01-01), Exact's "no date".
+DATETIME_MIN_MS = -62135596800000
+
+
+class BadValue(ValueError):
+    """A field value that cannot become a record value.
+
+    ``str(exc)`` is one line: ``field <name>: <why> (<value>)``.
+
+    Attributes:
+        field: Exact's field name.
+        value: The value as Exact sent it.
+    """
+
+    def __init__(self, field: str, value: Any, why: str) -> None:
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"field {field}: {why} ({shown})")
+        self.field = field
+        self.value = value
+
+
 Converter = Callable[[Any], Any]
 
 
-def _tolerant(func: Callable[[str], str]) -> Converter:
+def _date_converter(func: Callable[[str], str]) -> Converter:
+    """A date-time converter: ``/Date(ms)/`` -> ``func`` value; MinValue -> None; ISO kept.
+
+    Raises ``ValueError`` (the caller adds the field name) for anything else: not a string,
+    ``/Date(...)/`` without a number, or a moment Python's datetime cannot hold.
+    """
+
     def convert(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("/Date("):
-            return func(value)
+        if not isinstance(value, str):
+            raise ValueError(f"a date must be a /Date(ms)/ string, not {type(value).__name__}")
+        if value.startswith("/Date("):
+            try:
+                if _date_ms(value) == DATETIME_MIN_MS:
+                    return None
+                return func(value)
+            except (ValueError, OverflowError):
+                raise ValueError("not a /Date(ms)/ value a calendar can hold") from None
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("not a /Date(ms)/ value nor an ISO-8601 date") from None
         return value
 
     return convert
 
 
-_cached_moment = _tolerant(moment_to_utc)
+_cached_moment = _date_converter(moment_to_utc)
+_calendar = _date_converter(calendar_date)
 _calendar_cache: dict[str, str] = {}
 
 
@@ -202,8 +255,8 @@ def _cached_calendar(value: Any) -> Any:
     hit = _calendar_cache.get(value) if isinstance(value, str) else None
     if hit is not None:
         return hit
-    out = _tolerant(calendar_date)(value)
-    if isinstance(value, str) and len(_calendar_cache) < 100_000:
+    out = _calendar(value)
+    if out is not None and len(_calendar_cache) < 100_000:
         _calendar_cache[value] = out
     return out
 
@@ -232,18 +285,31 @@ def build_plan(
 
 
 def convert_record(
-    raw: Mapping[str, Any], plan: tuple[tuple[str, Converter | None], ...]
+    raw: Mapping[str, Any],
+    plan: tuple[tuple[str, Converter | None], ...],
+    min_values: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Project an Exact row onto the plan's fields and convert its dates.
 
     ``__metadata``, navigation properties and anything not in the plan are dropped; plan
-    fields absent from ``raw`` become ``None``.
+    fields absent from ``raw`` become ``None``. A date that is DateTime.MinValue
+    (``/Date(-62135596800000)/``, Exact's "no date") becomes ``None`` and is counted per
+    field in ``min_values`` when given.
+
+    Raises:
+        BadValue: A date field holds something that is not a date (garbage, out of range).
     """
     out: dict[str, Any] = {}
     get = raw.get
     for name, conv in plan:
         value = get(name)
         if conv is not None and value is not None:
-            value = conv(value)
+            try:
+                converted = conv(value)
+            except ValueError as exc:
+                raise BadValue(name, value, str(exc)) from None
+            if converted is None and min_values is not None:
+                min_values[name] = min_values.get(name, 0) + 1
+            value = converted
         out[name] = value
     return out

@@ -8,12 +8,17 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
   STATE is emitted after every page and an interrupted sync resumes where it stopped.
 * :class:`ModifiedStream` -- bulk and standard endpoints without a sync twin, replication key
   ``Modified``, ``$filter=Modified ge datetime'...'`` in Amsterdam local time; ``ge`` so rows
-  sharing the bookmark's Modified value are read again rather than skipped.
+  sharing the bookmark's Modified value are read again rather than skipped. Pages come in key
+  order, not Modified order, so the bookmark never passes the moment the read started
+  (Exact's clock, less :data:`MODIFIED_SAFETY_MARGIN`): a row changed on an already-read page
+  while later pages were read is read again next run.
 * :class:`FullTableStream` -- small reference tables, read in full every run.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import typing as t
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,7 +27,6 @@ from pathlib import Path
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_exactonline import odata, reference, schemas
-from tap_exactonline.api import response_payload
 from tap_exactonline.client import ExactOnlineStream
 from tap_exactonline.tombstones import DELETED_AT, DELETED_AT_SCHEMA, TombstoneWriter
 
@@ -31,6 +35,11 @@ if t.TYPE_CHECKING:
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 _SCHEMAS = SchemaDirectory(schemas)
+#: How far a Modified bookmark stays below the moment its read started (Exact's ``Date``
+#: header of the first page): clock skew between Exact's web and database servers and the
+#: whole-second resolution of ``Date``. Rows changed in this window are read again next run.
+MODIFIED_SAFETY_MARGIN = dt.timedelta(minutes=5)
+_SIGNPOST = "replication_key_signpost"  # the SDK's cap of a bookmark (singer_sdk state)
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,22 @@ class SyncStream(CatalogStream):
         """Emit STATE after each page: the bookmark is the page's last (highest) Timestamp."""
         self._write_state_message()
 
+    def check_record(self, record: dict[str, t.Any]) -> None:
+        """Also refuse a Timestamp that is not an integer (it would become the bookmark).
+
+        A string of digits is taken as the integer it spells (fact sheet §4: whether Exact
+        ever quotes an Int64 is unverified).
+
+        Raises:
+            odata.BadValue: ``Timestamp`` is missing, not an integer, or negative.
+        """
+        super().check_record(record)
+        value = record.get("Timestamp")
+        if isinstance(value, str) and value.isdigit():
+            value = record["Timestamp"] = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise odata.BadValue("Timestamp", value, "the Timestamp is not an Int64")
+
 
 class DeletedStream(SyncStream):
     """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added.
@@ -265,6 +290,12 @@ class DeletedStream(SyncStream):
 class ModifiedStream(CatalogStream):
     """Endpoint read by ``Modified ge datetime'...'`` (Amsterdam local time, fact sheet §4).
 
+    The bookmark is the highest ``Modified`` read, capped at the moment the partition's read
+    started: Exact's ``Date`` header of its first page (the tap's clock when Exact sends
+    none) less :data:`MODIFIED_SAFETY_MARGIN`. Pages come in key order, so a row on an
+    already-read page that changes while later pages are read has a ``Modified`` below the
+    later rows'; the cap keeps the bookmark below it (the SDK's replication-key signpost).
+
     Exact keeps no deletion log for these endpoints; with ``delete_detection`` the keys this
     stream emits are recorded and reconciled with :meth:`list_keys` (``deletedetection``).
     """
@@ -272,6 +303,7 @@ class ModifiedStream(CatalogStream):
     replication_key = "Modified"
     is_sorted = False
     _listing_keys = False
+    _read_started: dt.datetime | None = None
 
     @property
     def key_field(self) -> str:
@@ -282,17 +314,20 @@ class ModifiedStream(CatalogStream):
         """Every key the endpoint serves in ``division`` now, from one complete listing.
 
         ``$select=<key>``, no ``$filter``, paged like the stream (1000 rows a page on bulk,
-        60 elsewhere), through the run's rate limiter and daily reserve.
+        60 elsewhere), through the run's rate limiter, daily reserve and page checks.
 
         Raises:
             DailyLimitReached: The division's calls (less the reserve) ran out mid-listing.
             ExactOnlineAPIError: Exact answered 4xx.
+            PageLoopError: A ``__next`` link led back to a page already listed.
         """
         context: Context = {"Division": division}
         self._current_division = division
+        self._pages_read = set()
+        self._read_started = None  # the listing leaves the bookmark's cap alone
         self._listing_keys = True
         try:
-            # parse_response yields keys, not records, while listing
+            # records_of yields keys, not records, while listing
             return set(t.cast("t.Iterable[str]", self.request_records(context)))
         finally:
             self._listing_keys = False
@@ -301,19 +336,28 @@ class ModifiedStream(CatalogStream):
         """OData query options of the key listing."""
         return {"$select": self.key_field}
 
-    def listed_keys(self, response: t.Any) -> t.Iterator[str]:
-        """Keys on one page of the key listing."""
-        rows, _ = odata.unwrap(response_payload(response))
+    def records_of(self, rows: list[dict[str, t.Any]], division: int) -> t.Iterable[dict]:
+        """The page's records (see :meth:`rows_to_records`), or its keys while listing."""
+        if self._listing_keys:
+            return self.listed_keys(rows)  # type: ignore[return-value]
+        return self.rows_to_records(rows, division)
+
+    def rows_to_records(self, rows: list[dict[str, t.Any]], division: int
+                        ) -> t.Iterable[dict]:
+        """Convert and check the rows of one page (the base class's ``records_of``)."""
+        return super().records_of(rows, division)
+
+    def listed_keys(self, rows: list[dict[str, t.Any]]) -> t.Iterator[str]:
+        """Keys on one page of the key listing.
+
+        Raises:
+            odata.BadValue: A row without its key (the page is retried, never half-used).
+        """
         key = self.key_field
         for row in rows:
-            if row.get(key) is not None:
-                yield str(row[key])
-
-    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        """Rows (see the base class), or keys while :meth:`list_keys` runs."""
-        if self._listing_keys:
-            return self.listed_keys(response)  # type: ignore[return-value]
-        return super().parse_response(response)
+            if not isinstance(row, dict) or row.get(key) is None:
+                raise odata.BadValue(key, None, "the row has no value for its key")
+            yield str(row[key])
 
     def _write_record_message(self, record: dict[str, t.Any]) -> None:
         """Write the record; with ``delete_detection`` for this stream, record its key."""
@@ -332,6 +376,36 @@ class ModifiedStream(CatalogStream):
         if start is not None:
             options["$filter"] = f"Modified ge {odata.amsterdam_filter_datetime(start)}"
         return options
+
+    def prepare_partition(self, context: Context | None, division: int) -> None:
+        """Note the tap's clock before the first page (used when Exact sends no ``Date``)."""
+        self._partition_context = context
+        self._read_started = dt.datetime.now(dt.timezone.utc)
+
+    def validate_response(self, response: t.Any) -> None:
+        """Check the page; on the partition's first page, cap the bookmark (see class)."""
+        super().validate_response(response)
+        started = getattr(self, "_read_started", None)
+        if started is None:
+            return
+        self._read_started = None
+        served = _date_header(response.headers.get("Date")) or started
+        cap = (served - MODIFIED_SAFETY_MARGIN).replace(microsecond=0)
+        state = self.get_context_state(self._partition_context)
+        state[_SIGNPOST] = cap.isoformat()
+
+
+def _date_header(value: str | None) -> dt.datetime | None:
+    """An HTTP ``Date`` header as an aware UTC datetime, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
 
 
 class ExpandedLinesStream(ModifiedStream):
@@ -377,33 +451,51 @@ class ExpandedLinesStream(ModifiedStream):
         """Every entry with the keys of its lines: ``$select=EntryID,Lines/ID&$expand=Lines``."""
         return {"$select": f"{self.entry_key},{self.navigation}/{self.key_field}"}
 
-    def listed_keys(self, response: t.Any) -> t.Iterator[str]:
-        """Keys of the lines of every entry on one page of the key listing."""
-        entries, _ = odata.unwrap(response_payload(response))
-        for entry in entries:
-            for line in self._lines_of(entry):
-                if line.get(self.key_field) is not None:
-                    yield str(line[self.key_field])
+    def listed_keys(self, rows: list[dict[str, t.Any]]) -> t.Iterator[str]:
+        """Keys of the lines of every entry on one page of the key listing.
 
-    def _lines_of(self, entry: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+        Raises:
+            odata.BadValue: Unreadable lines, or a line without its key.
+        """
+        for entry in rows:
+            for line in self._lines(entry):
+                if line.get(self.key_field) is None:
+                    raise odata.BadValue(self.key_field, None, "the line has no key")
+                yield str(line[self.key_field])
+
+    def _lines(self, entry: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+        """The expanded lines of one entry.
+
+        Raises:
+            odata.BadValue: The lines are not a list of objects.
+        """
         expanded = entry.get(self.navigation) or {}
-        return expanded.get("results", []) if isinstance(expanded, dict) else expanded
+        lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
+        if not isinstance(lines, list):
+            raise odata.BadValue(self.navigation, lines, "the expanded lines are not a list")
+        for line in lines:
+            if not isinstance(line, dict):
+                raise odata.BadValue(self.navigation, line, "a line is not an object")
+        return lines
 
-    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        """Yield the converted lines of every entry on the page."""
-        if self._listing_keys:
-            return self.listed_keys(response)  # type: ignore[return-value]
-        return self._parse_lines(response)
+    def rows_to_records(self, rows: list[dict[str, t.Any]], division: int
+                        ) -> t.Iterable[dict]:
+        """The converted lines of every entry on the page, each with ``EntryModified``.
 
-    def _parse_lines(self, response: t.Any) -> t.Iterator[dict]:
-        entries, _ = odata.unwrap(response_payload(response))
-        division = self._current_division
-        for entry in entries:
+        Raises:
+            odata.BadValue: An entry's ``Modified`` or its lines are unreadable, or a line
+                has no key.
+        """
+        for entry in rows:
             modified = entry.get("Modified")
-            entry_modified = odata.moment_to_utc(modified) if modified else None
-            for line in self._lines_of(entry):
+            try:
+                entry_modified = odata.moment_to_utc(modified) if modified else None
+            except (ValueError, OverflowError):
+                raise odata.BadValue("Modified", modified, "not a /Date(ms)/ moment") from None
+            for line in self._lines(entry):
                 record = self.convert(line, division)
                 record["EntryModified"] = entry_modified
+                self.check_record(record)
                 yield record
 
 
@@ -485,4 +577,9 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
 
 
 STREAM_TYPES: tuple[type[CatalogStream], ...] = tuple(_declare(spec) for spec in CATALOG)
+#: Replication key per stream: ``Timestamp``, ``Modified``, ``EntryModified``; None = full table.
+REPLICATION_KEYS: dict[str, str | None] = {
+    cls.spec.name: (cls.replication_key if isinstance(cls.replication_key, str) else None)
+    for cls in STREAM_TYPES
+}
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})

@@ -6,28 +6,27 @@ divisions, the outcome), given to every stream and shared by every division (CON
 
 from __future__ import annotations
 
-import sys
+import io
 import typing as t
 from functools import cached_property
 
-import requests
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import InvalidStreamSortException, RetriableAPIError
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from singer_sdk.mapper import PluginMapper
+from singer_sdk.plugin_base import _ConfigInput
 from singer_sdk.singerlib import Catalog
 from typing_extensions import override
 
-from tap_exactonline.api import ExactOnlineError
-from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
+from tap_exactonline import command, inputs
 from tap_exactonline.deletedetection import DeleteDetection
 from tap_exactonline.parallel import ParallelSync
-from tap_exactonline.regions import REGION_HOSTS, UnknownRegionError
+from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
-from tap_exactonline.streams import DELETE_DETECTION_STREAMS, STREAM_TYPES
-from tap_exactonline.tokenstore import TokenStoreError
+from tap_exactonline.streams import DELETE_DETECTION_STREAMS, REPLICATION_KEYS, STREAM_TYPES
 from tap_exactonline.tombstones import deletions_first
 
 if t.TYPE_CHECKING:
@@ -192,6 +191,39 @@ class TapExactOnline(Tap):
             "in /) or an SQLAlchemy URL. Default <project>/.meltano/exactonline/keys-<client "
             "id>-<host hash>.sqlite (mode 0600).",
         ),
+        # -- webhooks (`exactonline webhooks serve`, docs/webhooks.md) ---------------------
+        th.Property(
+            "webhook_secret",
+            th.StringType,
+            secret=True,
+            title="Webhook secret",
+            description="The app's Webhook secret from the Exact App Center (not the client "
+            "secret): the HMAC-SHA256 key of every notification's HashCode.",
+        ),
+        th.Property(
+            "webhook_event_store",
+            th.StringType,
+            title="Webhook event store",
+            description="Where received webhook events and the runs they triggered are kept: "
+            "a file path (SQLite) or an SQLAlchemy URL. Default: "
+            "<project>/.meltano/exactonline/webhook-events-<environment>.sqlite.",
+        ),
+        th.Property(
+            "webhook_debounce_seconds",
+            th.IntegerType,
+            default=30,
+            title="Webhook debounce seconds",
+            description="Seconds webhook events are gathered before one incremental run of "
+            "the streams and divisions they touched starts.",
+        ),
+        th.Property(
+            "webhook_command",
+            th.StringType,
+            title="Webhook command",
+            description="What a webhook trigger runs, with TAP_EXACTONLINE_DIVISIONS and "
+            "TAP_EXACTONLINE__SELECT set to what changed. Default: `meltano run "
+            "tap-exactonline target-duckdb` in the Meltano project.",
+        ),
     ).to_dict()
     # singer-sdk's own setting (off by default): full-table streams send ACTIVATE_VERSION
     # before their records, so targets that support it drop rows Exact no longer has.
@@ -255,31 +287,87 @@ class TapExactOnline(Tap):
         """Divisions this run reads (see ``Run.divisions``)."""
         return self.run.divisions
 
+    # -- the command line ---------------------------------------------------------------------
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run the CLI; our one-line errors end the process with that line, exit status 1."""
-        one_line = (
-            InvalidStreamSortException,  # sync rows out of Timestamp order: never skip rows
-            ExactOnlineError,
-            UnknownRegionError,
-            ReauthorizationRequired,
-            TokenEndpointError,
-            TokenStoreError,
-        )
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command; known failures end as one line (``command.OneLineCommand``)."""
+        return command.wrap(super().get_singer_command())
+
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option,
+                  value: tuple[str, ...]) -> _ConfigInput:
+        """Read ``--config`` files (or ``ENV``); a missing or malformed file is one line."""
+        config: dict[str, t.Any] = {}
+        parse_env = False
+        for path in value:
+            if path == "ENV":
+                parse_env = True
+            else:
+                config |= inputs.read_json_file(path, "--config")
+        return _ConfigInput(config=config, parse_env=parse_env)
+
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Read ``--state`` and ``--catalog`` as JSON objects and check the catalog; then run.
+
+        Raises:
+            inputs.InputError: A file is not a JSON object, or the catalog has a wrong shape
+                (one line naming the file or stream).
+        """
+        if state is not None:
+            text = state.read()
+            inputs.parse_json_text(text, f"--state file {state.name}")
+            state = io.StringIO(text)
+        if catalog is not None:
+            text = catalog.read()
+            data = inputs.parse_json_text(text, f"--catalog file {catalog.name}")
+            inputs.check_catalog(data, REPLICATION_KEYS, cls.logger)
+            catalog = io.StringIO(text)
         try:
-            super().invoke(*args, **kwargs)
-        except one_line as exc:
-            sys.stderr.write(f"tap-exactonline: {exc}\n")
-            raise SystemExit(1) from None
-        except RetriableAPIError as exc:
-            sys.stderr.write(f"tap-exactonline: still failing after retries: {exc}\n")
-            raise SystemExit(1) from None
-        except requests.RequestException as exc:
-            sys.stderr.write(
-                f"tap-exactonline: cannot reach Exact Online ({type(exc).__name__}): "
-                "check base_url/region and the network, then run again\n"
-            )
-            raise SystemExit(1) from None
+            super().invoke(about=about, about_format=about_format, config=config, state=state,
+                           catalog=catalog)
+        except ConfigValidationError as exc:  # before the SDK logs it over several lines
+            raise inputs.InputError(command.config_error_line(exc)) from None
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """The settings schema, then what it cannot say (``inputs.check_settings``).
+
+        Raises:
+            ConfigValidationError: The settings schema fails.
+            inputs.InputError: A setting is present but unusable (empty client_id, negative
+                daily_call_reserve, start_date not ISO-8601).
+        """
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if raise_errors:
+            inputs.check_settings(self._config)
+        return errors
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the STATE (``inputs.check_state``), load it, and make it a bookmarks object.
+
+        The first STATE message goes out before any RECORD, even on a first run (as
+        ``{"bookmarks": {}}``; the SDK writes the incoming STATE first when it is not
+        empty): target-duckdb 0.8.0 treats the first STATE it receives as already flushed,
+        so a STATE written after some records would later be forwarded as if those records
+        were loaded, and a crash would lose them for good.
+
+        Raises:
+            inputs.InputError: A wrong shape, or a bookmark of the wrong type (one line
+                naming the stream and what to do).
+        """
+        inputs.check_state(state, REPLICATION_KEYS, self.logger)
+        super().load_state(state)
+        self.state.setdefault("bookmarks", {})
 
 
 if __name__ == "__main__":

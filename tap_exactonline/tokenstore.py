@@ -62,6 +62,10 @@ class TokenStoreUnreadable(TokenStoreError):
     """The stored record cannot be decrypted (another key) or parsed (damaged file)."""
 
 
+class TokenStoreWrongKey(TokenStoreUnreadable):
+    """The stored record was encrypted with another key than the configured one."""
+
+
 @dataclass
 class TokenRecord:
     """What a store holds for one Exact app user. Times are epoch seconds (UTC).
@@ -76,6 +80,12 @@ class TokenRecord:
         seed_hash: SHA-256 hex of the configured ``refresh_token`` setting the store last saw
             (see :func:`seed_hash`), or None.
         last_refresh_at: When the last successful token call returned.
+        refresh_call_started_at: Set while a refresh with ``refresh_token`` is unconfirmed:
+            when the first token call of it started. Exact may have rotated the refresh
+            token without the answer arriving (killed run, connection reset, truncated
+            body); the stored one then stays usable only about 10 minutes (fact sheet §2).
+        refresh_call_failed_at: When the last unanswered token call of it failed (None when
+            the run was killed before it knew).
     """
 
     access_token: str | None = None
@@ -85,6 +95,8 @@ class TokenRecord:
     refresh_token_issued_at: float | None = None
     seed_hash: str | None = None
     last_refresh_at: float | None = None
+    refresh_call_started_at: float | None = None
+    refresh_call_failed_at: float | None = None
 
     def to_json(self) -> bytes:
         """Serialize to JSON bytes (before encryption)."""
@@ -161,7 +173,15 @@ class StoreTransaction(ABC):
 
     @abstractmethod
     def save(self, record: TokenRecord) -> None:
-        """Persist ``record`` durably before returning (atomic: all or nothing)."""
+        """Persist ``record`` (atomic: all or nothing); durable once the transaction ends."""
+
+    def checkpoint(self, record: TokenRecord) -> None:
+        """Persist ``record`` durably NOW, keeping the lock (a marker a crash must not undo).
+
+        Raises:
+            TokenStoreError: The store cannot be written (one line with the cause).
+        """
+        self.save(record)
 
 
 class TokenStore(ABC):
@@ -199,6 +219,15 @@ class TokenStore(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (database connections)."""
 
+    def write_problem(self) -> str | None:
+        """Why a write would fail, found without writing or creating anything.
+
+        Returns:
+            One line, or None when no problem is visible (an SQL store's database is only
+            known to accept writes by writing).
+        """
+        return None
+
     def _encrypt(self, record: TokenRecord) -> bytes:
         return self._fernet.encrypt(record.to_json())
 
@@ -206,7 +235,7 @@ class TokenStore(ABC):
         try:
             return TokenRecord.from_json(self._fernet.decrypt(blob.strip()))
         except InvalidToken:
-            raise TokenStoreUnreadable(
+            raise TokenStoreWrongKey(
                 f"token store {self.location} cannot be decrypted with the configured "
                 "token_store_key (or client_secret when no key is set)"
             ) from None
@@ -254,6 +283,7 @@ class FileTokenStore(TokenStore):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[StoreTransaction]:
         self._ensure_folder()
+        self._check_lock_file()
         lock = FileLock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
         with self._thread_lock:
             try:
@@ -263,10 +293,41 @@ class FileTokenStore(TokenStore):
                     f"token store lock {self.lock_path} still held after "
                     f"{LOCK_TIMEOUT_SECONDS:.0f} s: is another run stuck?"
                 ) from None
+            except OSError as exc:
+                raise _unusable(self.lock_path, "lock", exc) from None
             try:
                 yield _FileTransaction(self)
             finally:
                 lock.release()
+
+    def _check_lock_file(self) -> None:
+        """Open (or create) the lock file once, so that an unusable one fails now.
+
+        Its real cause is reported instead of a wait that looks like another run's lock.
+        """
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _unusable(self.lock_path, "lock", exc) from None
+        os.close(fd)
+
+    @override
+    def write_problem(self) -> str | None:
+        folder = self.path.parent
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is not a folder: set token_store_path to a writable location"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return (f"the folder {existing} is not writable: fix its permissions or set "
+                    "token_store_path to a writable location")
+        for path in (self.path, self.lock_path):
+            if path.is_dir():
+                return f"{path} is a folder, not a file: remove it"
+            if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+                return f"{path} is not readable and writable: fix its permissions"
+        return None
 
     def _ensure_folder(self) -> None:
         try:
@@ -278,7 +339,11 @@ class FileTokenStore(TokenStore):
             ) from None
 
     def write(self, record: TokenRecord) -> None:
-        """Atomically replace the store with ``record`` (call with the lock held)."""
+        """Atomically replace the store with ``record`` (call with the lock held).
+
+        Raises:
+            TokenStoreError: The folder or the file cannot be written (one line, the cause).
+        """
         blob = self._encrypt(record)
         folder = self.path.parent
         self._remove_stale_temporaries()
@@ -287,10 +352,7 @@ class FileTokenStore(TokenStore):
                 dir=folder, prefix=f".{self.path.name}.", suffix=".tmp"
             )
         except OSError as exc:
-            raise TokenStoreError(
-                f"cannot write the token store in {folder} ({exc.strerror}): "
-                "set token_store_path to a writable location"
-            ) from None
+            raise _unusable(folder, "write in", exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), 0o600)
@@ -298,21 +360,34 @@ class FileTokenStore(TokenStore):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp_name, self.path)
+            dir_fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            raise _unusable(self.path, "write", exc) from None
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
     def _remove_stale_temporaries(self) -> None:
         """Delete temporary files a killed writer left behind (we hold the lock)."""
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+
+
+def _unusable(path: Path, doing: str, exc: OSError) -> TokenStoreError:
+    """One line for an OS error on the token store: path, what failed, the OS's reason."""
+    reason = exc.strerror or type(exc).__name__
+    return TokenStoreError(
+        f"cannot {doing} the token store {'file' if doing != 'write in' else 'folder'} {path} "
+        f"({reason}): fix its permissions or set token_store_path to a writable location"
+    )
 
 
 class _FileTransaction(StoreTransaction):
@@ -357,6 +432,7 @@ class SqlTokenStore(TokenStore):
                 "token_store_path looks like a database URL but SQLAlchemy cannot parse it"
             ) from None
         self._location = parsed.render_as_string(hide_password=True)
+        self._password = parsed.password
         self._is_sqlite = parsed.get_backend_name() == "sqlite"
         try:
             if self._is_sqlite:
@@ -376,14 +452,39 @@ class SqlTokenStore(TokenStore):
             sa.Column("payload", sa.Text, nullable=True),
             sa.Column("updated_at", sa.Float, nullable=True),
         )
+        self._table_ready = False
+
+    def _failure(self, doing: str, exc: Exception) -> TokenStoreError:
+        """One line for a database error: location (password hidden) and the driver's reason."""
+        original = getattr(exc, "orig", None) or exc
+        reason = " ".join(str(original).split())
+        if self._password:
+            reason = reason.replace(str(self._password), "***")
+        if len(reason) > 160:
+            reason = reason[:157] + "..."
+        return TokenStoreError(
+            f"cannot {doing} token store {self._location} ({type(original).__name__}: "
+            f"{reason}): check that the database is reachable and token_store_path is right"
+        )
+
+    def _ensure_table(self) -> None:
+        """Create table ``exactonline_token_store`` when missing (first write only)."""
+        if self._table_ready:
+            return
+        sa = self._sa
         try:
             self.table.metadata.create_all(self.engine, checkfirst=True)
         except sa.exc.SQLAlchemyError as exc:
-            if not self._table_exists():
+            try:
+                exists = self._table_exists()
+            except sa.exc.SQLAlchemyError:
+                raise self._failure("reach", exc) from None
+            if not exists:
                 raise TokenStoreError(
                     f"cannot create table {self.TABLE_NAME} in {self._location} "
                     f"({type(exc).__name__}): check the database and its permissions"
                 ) from None
+        self._table_ready = True
 
     def _table_exists(self) -> bool:
         return bool(self._sa.inspect(self.engine).has_table(self.TABLE_NAME))
@@ -409,14 +510,16 @@ class SqlTokenStore(TokenStore):
     def load(self) -> TokenRecord | None:
         sa = self._sa
         try:
+            if not self._table_ready:
+                if not self._table_exists():
+                    return None  # nothing stored yet; reading creates nothing
+                self._table_ready = True
             with self.engine.connect() as conn:
                 payload = conn.execute(
                     sa.select(self.table.c.payload).where(self.table.c.store_key == self.store_key)
                 ).scalar_one_or_none()
         except sa.exc.SQLAlchemyError as exc:
-            raise TokenStoreError(
-                f"cannot read token store {self._location} ({type(exc).__name__})"
-            ) from None
+            raise self._failure("read", exc) from None
         return self._decrypt(payload.encode()) if payload else None
 
     @override
@@ -424,20 +527,20 @@ class SqlTokenStore(TokenStore):
     def transaction(self) -> Iterator[StoreTransaction]:
         sa = self._sa
         with self._thread_lock:
-            if not self._is_sqlite:
-                self._ensure_row()
             try:
+                self._ensure_table()
+                if not self._is_sqlite:
+                    self._ensure_row()
                 conn = self.engine.connect()
                 trans = conn.begin()
             except sa.exc.SQLAlchemyError as exc:
-                raise TokenStoreError(
-                    f"cannot lock token store {self._location} ({type(exc).__name__})"
-                ) from None
+                raise self._failure("lock", exc) from None
+            tx = _SqlTransaction(self, conn, trans)
             try:
-                yield _SqlTransaction(self, conn)
-                trans.commit()
+                yield tx
+                tx.commit()
             except BaseException:
-                trans.rollback()
+                tx.rollback()
                 raise
             finally:
                 conn.close()
@@ -484,16 +587,46 @@ class SqlTokenStore(TokenStore):
 
 
 class _SqlTransaction(StoreTransaction):
-    def __init__(self, store: SqlTokenStore, conn: Any) -> None:
+    def __init__(self, store: SqlTokenStore, conn: Any, trans: Any) -> None:
         self._store = store
         self._conn = conn
+        self._trans = trans
 
     def load(self) -> TokenRecord | None:
-        payload = self._store.select_for_update(self._conn)
+        try:
+            payload = self._store.select_for_update(self._conn)
+        except self._store._sa.exc.SQLAlchemyError as exc:
+            raise self._store._failure("read", exc) from None
         return self._store._decrypt(payload.encode()) if payload else None
 
     def save(self, record: TokenRecord) -> None:
-        self._store.upsert(self._conn, record)
+        try:
+            self._store.upsert(self._conn, record)
+        except self._store._sa.exc.SQLAlchemyError as exc:
+            raise self._store._failure("write", exc) from None
+
+    def checkpoint(self, record: TokenRecord) -> None:
+        """Save and commit now, then lock the row again.
+
+        SQL makes a write durable only at commit, and a commit ends the row lock.
+        """
+        self.save(record)
+        try:
+            self.commit()
+            self._trans = self._conn.begin()
+            self._store.select_for_update(self._conn)
+        except self._store._sa.exc.SQLAlchemyError as exc:
+            raise self._store._failure("write", exc) from None
+
+    def commit(self) -> None:
+        try:
+            self._trans.commit()
+        except self._store._sa.exc.SQLAlchemyError as exc:
+            raise self._store._failure("write", exc) from None
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            self._trans.rollback()
 
 
 # -- choosing a store from the settings ---------------------------------------------------------

@@ -7,7 +7,7 @@ Usage::
     exactonline [--config FILE] divisions [--json]
     exactonline [--config FILE] plan [--json]
     exactonline sandbox serve ...
-    exactonline [--config FILE] webhooks ...
+    exactonline [--config FILE] webhooks serve|events|subscribe|list|unsubscribe
 
 ``--config`` takes the tap's own config JSON. Without it, settings come from the
 ``TAP_EXACTONLINE_*`` environment variables that Meltano sets for the extractor
@@ -47,9 +47,9 @@ COMMAND_GROUP = "exactonline.commands"
 
 def _attach_subcommands() -> None:
     """Add the tap's own sub-commands, then those registered under :data:`COMMAND_GROUP`."""
-    from tap_exactonline.cli import auth, check, divisions, plan
+    from tap_exactonline.cli import auth, check, divisions, plan, webhooks
 
-    for module in (auth, check, divisions, plan):
+    for module in (auth, check, divisions, plan, webhooks):
         main.add_command(module.command)
     for entry_point in entry_points(group=COMMAND_GROUP):
         if entry_point.name not in main.commands:

@@ -79,7 +79,19 @@ def build_authenticator(
 def api_get(
     auth: ExactOnlineAuthenticator, path: str, params: Mapping[str, str] | None = None
 ) -> requests.Response:
-    """GET ``{base}{path}`` with the shared token; after a 401, refresh once and retry once.
+    """GET ``{base}{path}`` with the shared token (see :func:`api_request`)."""
+    return api_request(auth, "GET", path, params=params)
+
+
+def api_request(
+    auth: ExactOnlineAuthenticator,
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    json: Any = None,
+) -> requests.Response:
+    """``method {base}{path}`` with the shared token; after a 401, refresh once and retry once.
 
     Raises:
         ReauthorizationRequired: No refresh token works any more.
@@ -88,11 +100,23 @@ def api_get(
     """
     url = f"{auth.base_url}{path}"
     headers = {"Accept": "application/json"}
-    resp = requests.get(url, params=params, auth=auth, headers=headers, timeout=API_TIMEOUT)
+    resp = requests.request(method, url, params=params, json=json, auth=auth, headers=headers,
+                            timeout=API_TIMEOUT)
     if resp.status_code == 401:
         auth.handle_unauthorized(resp.request)
-        resp = requests.get(url, params=params, auth=auth, headers=headers, timeout=API_TIMEOUT)
+        resp = requests.request(method, url, params=params, json=json, auth=auth,
+                                headers=headers, timeout=API_TIMEOUT)
     return resp
+
+
+def error_message(resp: requests.Response) -> str:
+    """``HTTP 400: <Exact's message>`` from the OData error envelope (fact sheet §8)."""
+    try:
+        body = resp.json()
+        value = body["error"]["message"]["value"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {resp.status_code}"
+    return f"HTTP {resp.status_code}: {' '.join(str(value).split())[:160]}"
 
 
 @contextlib.contextmanager

@@ -3,7 +3,8 @@
 Checks, in order, and prints one table row per check (``CHECK  RESULT  DETAIL``):
 
 1. settings: ``client_id``, ``client_secret``, region or ``base_url``;
-2. token store: readable (decrypts with the configured key) and writable;
+2. token store: readable (decrypts with the configured key) and writable (checked without
+   creating anything: `check` writes the store only when it must redeem refresh_token);
 3. host: the region's host answers HTTP;
 4. tokens: a valid access token (reused or refreshed; never printed);
 5. current division (``/api/v1/current/Me``);
@@ -19,9 +20,7 @@ loader) append :class:`CheckRow` values to the list :func:`run_checks` returns.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,10 +42,11 @@ from tap_exactonline.cli.auth import (
     cli_logger,
     cli_settings,
     current_division,
+    error_message,
     odata_rows,
     utc,
 )
-from tap_exactonline.tokenstore import FileTokenStore, TokenStoreError, TokenStoreUnreadable
+from tap_exactonline.tokenstore import TokenStoreError, TokenStoreUnreadable
 
 FORBIDDEN_REASONS = {
     "BlockedUser": "the Exact user is blocked",
@@ -77,18 +77,22 @@ def target_rows(target: str) -> list[CheckRow]:
     Loader settings come from ``TARGET_<TARGET>_*`` variables when any are set, else from the
     Meltano project (``meltano config print target-<target>``).
     """
-    from tap_exactonline.cli import check_targets
+    from tap_exactonline.cli.check_targets import (
+        check_target,
+        loader_settings_from_env,
+        loader_settings_from_meltano,
+    )
 
-    settings: Mapping[str, Any] = check_targets.loader_settings_from_env(target)
+    settings: Mapping[str, Any] = loader_settings_from_env(target)
     if not settings:
         try:
-            settings = check_targets.loader_settings_from_meltano(target)
+            settings = loader_settings_from_meltano(target)
         except RuntimeError as exc:
             return [CheckRow(f"{target} settings", FAIL, str(exc))]
     results = {"ok": OK, "warn": WARN, "fail": FAIL}
     return [
         CheckRow(f"{target} {r.name}", results.get(r.status, FAIL), r.message)
-        for r in check_targets.check_target(target, settings)
+        for r in check_target(target, settings)
     ]
 
 
@@ -112,34 +116,20 @@ def calls_left(headers: Mapping[str, str]) -> str:
     return f"{remaining} of {limit} calls left today{when}"
 
 
-def _error_message(resp: requests.Response) -> str:
-    try:
-        body = resp.json()
-        value = body["error"]["message"]["value"]
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {resp.status_code}"
-    return f"HTTP {resp.status_code}: {' '.join(str(value).split())[:160]}"
-
-
 def _check_store(auth: ExactOnlineAuthenticator, has_seed: bool) -> CheckRow:
+    """Readable with the configured key, and writable, checked without creating anything."""
     store = auth.store
     try:
-        with store.transaction() as tx:
-            try:
-                record = tx.load()
-            except TokenStoreUnreadable as exc:
-                result = WARN if has_seed else FAIL
-                return CheckRow("token store", result, f"{exc}; "
-                                + ("the configured refresh_token will be used" if has_seed
-                                   else "run `exactonline auth login`"))
-            if record is not None:
-                tx.save(record)  # proves the store writable, changes nothing
-            elif isinstance(store, FileTokenStore):
-                fd, name = tempfile.mkstemp(dir=store.path.parent, prefix=".check.")
-                os.close(fd)
-                os.unlink(name)
-    except (TokenStoreError, OSError) as exc:
-        return CheckRow("token store", FAIL, f"{store.location}: {exc}")
+        record = store.load()
+    except TokenStoreUnreadable as exc:
+        return CheckRow("token store", WARN if has_seed else FAIL, f"{exc}; " + (
+            "the configured refresh_token will be used" if has_seed
+            else "run `exactonline auth login`"))
+    except TokenStoreError as exc:
+        return CheckRow("token store", FAIL, str(exc))
+    problem = store.write_problem()
+    if problem:
+        return CheckRow("token store", FAIL, f"{store.location}: {problem}")
     state = "empty (the configured refresh_token seeds it)" if record is None else "holds tokens"
     return CheckRow("token store", OK, f"{store.location} readable and writable, {state}")
 
@@ -182,7 +172,7 @@ def _check_division(auth: ExactOnlineAuthenticator, division: int) -> CheckRow:
     if resp.status_code == 429:
         return CheckRow(name, FAIL, f"rate limit reached (HTTP 429); {calls_left(resp.headers)}")
     if resp.status_code != 200:
-        return CheckRow(name, FAIL, _error_message(resp))
+        return CheckRow(name, FAIL, error_message(resp))
     rows = odata_rows(resp)
     description = next((str(r.get("Description") or "") for r in rows
                         if str(r.get("Code")) == str(division)), "")

@@ -7,14 +7,14 @@ that Meltano sets when it invokes the extractor or the ``exactonline`` utility.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import click
+
+from tap_exactonline.inputs import InputError, divisions_from_environment, read_json_file
 
 ENV_PREFIX = "TAP_EXACTONLINE_"
 
@@ -37,7 +37,7 @@ class CliContext:
             The settings dict with the tap's setting names as keys.
 
         Raises:
-            click.UsageError: The config file is missing or is not a JSON object.
+            click.ClickException: The config file is missing or is not a JSON object (one line).
         """
         if self._settings is None:
             self._settings = load_settings(self.config_path)
@@ -58,24 +58,15 @@ def load_settings(
         tap's settings schema: arrays and objects as JSON, booleans and integers as such.
 
     Raises:
-        click.UsageError: The file cannot be read or does not hold a JSON object.
+        click.ClickException: The file cannot be read or does not hold a JSON object, or an
+            environment variable cannot be parsed (one line).
     """
-    if config_path:
-        path = Path(config_path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise click.UsageError(
-                f"config file {path} does not exist: pass the tap's config JSON with --config"
-            ) from None
-        except json.JSONDecodeError as exc:
-            raise click.UsageError(
-                f"config file {path} is not valid JSON (line {exc.lineno}): fix the file"
-            ) from None
-        if not isinstance(data, dict):
-            raise click.UsageError(f"config file {path} must hold a JSON object of settings")
-        return data
-    return _settings_from_environment(environ)
+    try:
+        if config_path:
+            return read_json_file(config_path, "--config")
+        return _settings_from_environment(environ)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _settings_from_environment(environ: Mapping[str, str] | None) -> dict[str, Any]:
@@ -93,14 +84,21 @@ def _settings_from_environment(environ: Mapping[str, str] | None) -> dict[str, A
 
     schema = TapExactOnline.config_jsonschema
     if environ is None:
-        return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
+        environ = dict(os.environ)
     wanted = {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+    divisions_from_environment(wanted)
     saved = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
     try:
         for key in saved:
             del os.environ[key]
         os.environ.update(wanted)
-        return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
+        try:
+            return dict(parse_environment_config(schema, prefix=ENV_PREFIX))
+        except ValueError as exc:  # a JSON array or object variable that is not JSON
+            raise InputError(
+                f"a {ENV_PREFIX}* variable cannot be parsed ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:80]}): write arrays as JSON, e.g. [3100001]"
+            ) from None
     finally:
         for key in wanted:
             os.environ.pop(key, None)

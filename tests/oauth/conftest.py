@@ -8,23 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sandbox import SandboxProcess
+from tests.support.sandbox import SandboxProcess, sandbox_starter
 
 
 @pytest.fixture
 def start_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
     """Start ``SandboxProcess(**options)`` (small data); stopped after the test."""
-    started: list[SandboxProcess] = []
-
-    def start(**options: object) -> SandboxProcess:
-        options = {"seed": 3, "divisions": 2, "rows": 20, "token_calls_per_day": 2000,
-                   **options}
-        proc = SandboxProcess(**options)
-        started.append(proc)
-        log_dir = tmp_path / "sandbox-logs"
-        log_dir.mkdir(exist_ok=True)
-        return proc.start(log_dir=log_dir)
-
-    yield start
-    for proc in started:
-        proc.stop()
+    yield from sandbox_starter(
+        tmp_path / "sandbox-logs",
+        {"seed": 3, "divisions": 2, "rows": 20, "token_calls_per_day": 2000},
+    )

@@ -2,10 +2,10 @@
 
     python driver.py CONFIG [--seconds S] [--interval I] [--log-level LEVEL]
 
-Calls ``/api/v1/current/Me`` until ``S`` seconds have passed (at least once), handling a 401
-the way the tap does (``handle_unauthorized`` + retry). Exit 0 and ``ok <calls> <token
-calls>`` on stdout; on ReauthorizationRequired its one line on stderr and exit 1; on another
-API status exit 2.
+Prints ``started`` once its imports are done, then calls ``/api/v1/current/Me`` until ``S``
+seconds have passed (at least once), handling a 401 the way the tap does
+(``handle_unauthorized`` + retry). Exit 0 and ``ok <calls> <token calls>`` on stdout; on
+ReauthorizationRequired its one line on stderr and exit 1; on another API status exit 2.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def main() -> int:
                         format="%(levelname)s %(name)s %(message)s")
     with open(args.config, encoding="utf-8") as handle:
         settings = json.load(handle)
+    print("started", flush=True)  # imports done: the work begins (the kill test waits for it)
     logger = logging.getLogger("tap-exactonline")
     try:
         auth = ExactOnlineAuthenticator.from_settings(settings, logger=logger)

@@ -115,7 +115,8 @@ def test_429_storm_with_minutely_headers_only(sb: SandboxProcess, token: str) ->
 def test_path_contains_and_pending_and_clear(sb: SandboxProcess, token: str) -> None:
     pending = sb.faults({"kind": "status", "count": 2, "path_contains": f"/{DIV_B}/"})
     assert pending["pending"] == [{"kind": "status", "count": 2, "status": 500,
-                                   "seconds": None, "path_contains": f"/{DIV_B}/"}]
+                                   "seconds": None, "path_contains": f"/{DIV_B}/",
+                                   "rewrite": None}]
     assert api(sb, token, subscriptions_path(DIV_A)).status_code == 200
     assert api(sb, token, subscriptions_path(DIV_B)).status_code == 500
     assert sb.faults({"clear": True}) == {"pending": []}

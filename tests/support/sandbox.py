@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,21 @@ class SandboxProcess:
             "base_url": self.url,
             **overrides,
         }
+
+
+def sandbox_starter(
+    log_dir: Path, defaults: dict[str, Any]
+) -> Iterator[Callable[..., SandboxProcess]]:
+    """Body of a ``start_sandbox`` fixture: ``start(**options)`` starts a sandbox with
+    ``defaults`` overridden by ``options`` (logs in ``log_dir``); all are stopped at the end."""
+    started: list[SandboxProcess] = []
+
+    def start(**options: object) -> SandboxProcess:
+        proc = SandboxProcess(**{**defaults, **options})
+        started.append(proc)
+        log_dir.mkdir(exist_ok=True)
+        return proc.start(log_dir=log_dir)
+
+    yield start
+    for proc in started:
+        proc.stop()
