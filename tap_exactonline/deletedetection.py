@@ -26,7 +26,7 @@ import datetime as dt
 import typing as t
 from http import HTTPStatus
 
-from tap_exactonline.api import ExactOnlineAPIError, ExactOnlineError
+from tap_exactonline.api import ExactOnlineAPIError, ExactOnlineError, PageLoopError
 from tap_exactonline.keyledger import KeyLedger
 from tap_exactonline.ratelimit import DailyLimitReached
 from tap_exactonline.tombstones import DELETED_AT, key_tombstone
@@ -151,6 +151,9 @@ class DeleteDetection:
             self.run.record_failure(f"delete detection: {exc}")
             if exc.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
                 self.run.stop_division(division, None)
+            return
+        except PageLoopError as exc:  # an incomplete listing: nothing is emitted
+            self.run.record_failure(f"delete detection: {exc}")
             return
         listed_at = dt.datetime.now(dt.timezone.utc)
         ledger = self.ledger
