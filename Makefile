@@ -1,13 +1,15 @@
 # tap-exactonline: the two commands of the README, plus benchmarks and chaos runs.
 #
-#   make demo    the main job on the local sandbox, into output/exactonline.duckdb
-#   make demo-live  a sandbox change arrives in DuckDB through webhooks (docs/webhooks.md)
-#   make test    development dependencies + the whole pytest suite
-#   make bench   benchmarks (benchmarks/), writes benchmarks/RESULTS.md
-#   make chaos   long reliability runs (marker reliability, slow)
-#   make mutants the three realistic bugs of docs/testing.md, then mutation testing of the
-#                conversion, stream table and rate limiter (mutmut)
-#   make dist    wheel and sdist of the distribution into dist/ (hatchling)
+#   make demo      the main job on the local sandbox + the dbt models, into output/demo.duckdb
+#   make demo-live a sandbox change arrives in DuckDB through webhooks (docs/webhooks.md)
+#   make test      development dependencies + the whole pytest suite
+#   make bench     benchmarks (benchmarks/), writes benchmarks/RESULTS.md
+#   make chaos     long reliability runs (marker reliability, slow)
+#   make mutants   the three realistic bugs of docs/testing.md, then mutation testing of the
+#                  conversion, stream table and rate limiter (mutmut)
+#   make dist      wheel and sdist of the distribution into dist/ (hatchling)
+#   make clean     what is rebuildable: venvs, installed plugins, caches, the demo's files
+#   make clean-all also the token stores, Meltano STATE and every warehouse file (asks first)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -20,7 +22,7 @@ PYTEST_ARGS ?=
 # only its user can read (docs/reliability.md).
 UMASK  := umask 077 &&
 
-.PHONY: demo demo-live test bench chaos mutants lint venv meltano-install clean dist
+.PHONY: demo demo-live test bench chaos mutants lint venv meltano-install clean clean-all dist
 
 venv: $(STAMP)
 
@@ -42,10 +44,12 @@ $(MELTANO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
 	@$(BIN)/meltano install
 	@mkdir -p .meltano && touch $(MELTANO_STAMP) $(DEMO_STAMP)
 
-# The demo needs only the tap, the admin utility and DuckDB (keeps a first `make demo` quick).
+# The demo needs the tap, the admin utility, DuckDB and dbt-duckdb (not the warehouses' and BI
+# tools' plugins, which keeps a first `make demo` quick).
+DEMO_PLUGINS := tap-exactonline target-duckdb exactonline dbt-duckdb
 $(DEMO_STAMP): $(STAMP) $(MELTANO_FILES) pyproject.toml
-	@echo "==> meltano install tap-exactonline target-duckdb exactonline (into .meltano/)"
-	@$(BIN)/meltano install tap-exactonline target-duckdb exactonline
+	@echo "==> meltano install $(DEMO_PLUGINS) (into .meltano/)"
+	@$(BIN)/meltano install $(DEMO_PLUGINS)
 	@mkdir -p .meltano && touch $(DEMO_STAMP)
 
 test: $(MELTANO_STAMP)
@@ -85,5 +89,28 @@ dist: $(STAMP)
 	@rm -f dist.log
 	@ls -1 dist
 
+# Rebuildable only. Kept: .meltano/exactonline/ (token stores: a new login otherwise),
+# .meltano/meltano.db (STATE of every environment: a full re-extract otherwise, against
+# 5,000 calls per division a day), the dev/prod warehouse files in output/, and .env.
 clean:
-	rm -rf $(VENV) .meltano output .pytest_cache
+	rm -rf $(VENV) .meltano/extractors .meltano/loaders .meltano/utilities .meltano/run \
+		.meltano/logs .meltano/test-tools .meltano/.installed .meltano/.installed-demo \
+		.pytest_cache .mypy_cache .ruff_cache transform/target transform/logs dist
+	rm -f output/demo.duckdb output/demo.duckdb.wal output/sandbox.sqlite* output/demo.env \
+		output/demo-meltano.log output/demo-sandbox.log
+
+# Everything, including what cannot be rebuilt without a browser login and a full re-extract.
+CLEAN_ALL_LOST := .meltano/exactonline (token stores), .meltano/meltano.db (Meltano STATE of every environment), output/ (every warehouse file)
+clean-all:
+	@echo "WARNING: make clean-all also deletes $(CLEAN_ALL_LOST)."
+	@echo "WARNING: afterwards every environment needs a new \`exactonline auth login\` and a full re-extract."
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+		if [ -t 0 ]; then \
+			printf 'Type yes to delete them: '; read answer; \
+			[ "$$answer" = yes ] || { echo "nothing deleted"; exit 1; }; \
+		else \
+			echo "nothing deleted: run \`make clean-all CONFIRM=yes\`"; exit 1; \
+		fi; \
+	fi
+	$(MAKE) --no-print-directory clean
+	rm -rf .meltano output

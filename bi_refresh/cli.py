@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -81,6 +82,12 @@ def _tool_settings(settings: Settings, tool: str) -> object:
     ]
 
 
+def _info(message: str) -> None:
+    """One INFO line on stderr, formatted like the progress log."""
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    click.echo(f"{stamp} INFO bi_refresh: {message}", err=True)
+
+
 def _fail(message: str) -> None:
     click.echo(f"bi-refresh: {message}", err=True)
     sys.exit(2)
@@ -107,9 +114,25 @@ def _run(ctx: click.Context, tools: list[str], action: str, *, strict: bool) -> 
         for tool in tools:
             if tool not in configured:
                 _fail(f"{tool}: nothing to refresh: set {ITEM_SETTINGS[tool]}")
+    half = {t: names for t, names in settings.half_configured_tools().items() if t in tools}
+    if action == "check" and half:
+        tool, names = next(iter(half.items()))
+        _fail(
+            f"{tool}: half configured: {', '.join(names)} set but no {ITEM_SETTINGS[tool]}: "
+            "add the items to refresh, or remove the tool's settings"
+        )
+    if not selected and action == "refresh":
+        # `all` in a job (`... dbt-bigquery:build bi-refresh:all`) with no BI tool set up:
+        # the load and the models succeeded, so this step must not fail the job.
+        skipped = f" ({', '.join(half)} without items, skipped)" if half else ""
+        _info(
+            f"no BI tool configured{skipped}: nothing to refresh; set {ITEM_SETTINGS['powerbi']}"
+            f", {ITEM_SETTINGS['tableau']} or {ITEM_SETTINGS['looker']} to refresh one"
+        )
+        sys.exit(0)
     if not selected:
         _fail(
-            "nothing to refresh: configure at least one of powerbi_datasets, "
+            "nothing to check: configure at least one of powerbi_datasets, "
             "tableau_datasources, tableau_workbooks, looker_datagroups, looker_pdts, "
             f"looker_scheduled_plans (env {env_name('powerbi_datasets')}, ...)"
         )

@@ -152,6 +152,31 @@ class Settings:
             tools.append("looker")
         return tools
 
+    def half_configured_tools(self) -> dict[str, list[str]]:
+        """Tools with a connection setting but nothing to refresh: tool -> the settings set.
+
+        ``all`` skips them (it refreshes what is configured); ``check`` reports them, since a
+        credential without an item is usually an item forgotten.
+        """
+        connection = {
+            "powerbi": {"powerbi_tenant_id": self.powerbi.tenant_id,
+                        "powerbi_client_id": self.powerbi.client_id,
+                        "powerbi_client_secret": self.powerbi.client_secret},
+            "tableau": {"tableau_server_url": self.tableau.server_url,
+                        "tableau_site": self.tableau.site,
+                        "tableau_token_name": self.tableau.token_name,
+                        "tableau_token_secret": self.tableau.token_secret},
+            "looker": {"looker_base_url": self.looker.base_url,
+                       "looker_client_id": self.looker.client_id,
+                       "looker_client_secret": self.looker.client_secret},
+        }
+        configured = self.configured_tools()
+        return {
+            tool: [name for name, value in values.items() if value]
+            for tool, values in connection.items()
+            if tool not in configured and any(values.values())
+        }
+
 
 def env_name(setting: str) -> str:
     """``powerbi_client_id`` -> ``BI_REFRESH_POWERBI_CLIENT_ID`` (the variable Meltano sets)."""

@@ -38,6 +38,7 @@ from exactonline_sandbox.clock import SandboxClock
 from exactonline_sandbox.faults import Fault, FaultMiddleware, FaultQueue, FaultSpecError
 from exactonline_sandbox.latency import LatencyMiddleware
 from exactonline_sandbox.oauth import AccessTokenMiddleware, OAuthOptions, OAuthServer
+from exactonline_sandbox.oauth_store import OAuthStore
 from exactonline_sandbox.options import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -81,7 +82,8 @@ def default_world(options: SandboxOptions, clock: SandboxClock,
     from exactonline_sandbox.world import World, WorldOptions
 
     world_options = WorldOptions(seed=options.seed, divisions=options.divisions,
-                                 rows=options.rows, db_path=options.db_path)
+                                 rows=options.rows, db_path=options.db_path,
+                                 as_of=options.as_of)
     return World(world_options, clock, on_change=on_change)
 
 
@@ -104,19 +106,6 @@ class Sandbox:
         self.clock = SandboxClock(options.minute_seconds)
         self.stats = SandboxStats()
         self.faults = FaultQueue()
-        self.oauth = OAuthServer(
-            OAuthOptions(
-                client_id=options.client_id,
-                client_secret=options.client_secret,
-                refresh_token_seed=options.refresh_token,
-                access_token_seconds=options.access_token_seconds,
-                refresh_token_days=options.refresh_token_days,
-                token_calls_per_day=options.token_calls_per_day,
-                code_seconds=options.code_seconds,
-            ),
-            self.clock,
-            self.stats,
-        )
         self.limits = RateLimits(
             RateLimitOptions(options.minutely_limit, options.daily_limit, options.limits_enabled),
             self.clock,
@@ -136,6 +125,21 @@ class Sandbox:
         except BaseException:
             self.webhooks.close()
             raise
+        # After the World: it creates (or rebuilds) the --db file the OAuth state lives in.
+        self.oauth = OAuthServer(
+            OAuthOptions(
+                client_id=options.client_id,
+                client_secret=options.client_secret,
+                refresh_token_seed=options.refresh_token,
+                access_token_seconds=options.access_token_seconds,
+                refresh_token_days=options.refresh_token_days,
+                token_calls_per_day=options.token_calls_per_day,
+                code_seconds=options.code_seconds,
+            ),
+            self.clock,
+            self.stats,
+            OAuthStore(options.db_path),
+        )
         accessible = set(self.world.accessible_divisions)
         self.webhooks.accessible = accessible.__contains__
         # Show the World's user (the one of /api/v1/current/Me) as Creator, when it has one.
@@ -180,6 +184,7 @@ class Sandbox:
             return
         self._closed = True
         self.webhooks.close()
+        self.oauth.store.close()
         self.world.close()
 
     def describe(self) -> str:
@@ -187,7 +192,9 @@ class Sandbox:
         return (f"divisions {', '.join(map(str, self.world.accessible_divisions))} "
                 f"(current {self.world.current_division}; no access: "
                 f"{', '.join(map(str, self.world.inaccessible_divisions))}), "
-                f"seed {self.options.seed}, rows {self.options.rows}")
+                f"seed {self.options.seed}, rows {self.options.rows}"
+                + (f", data as of {as_of}" if (as_of := getattr(self.world, "as_of", None))
+                   else ""))
 
     # -- control API ----------------------------------------------------------------------
     def _control_routes(self) -> list[BaseRoute]:

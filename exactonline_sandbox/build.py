@@ -4,7 +4,12 @@ The ledger (journal entries, transaction lines, sales invoices, receivables, pay
 of the work. Each division's ledger is cut into parts by time (two halves from 50,000 rows up);
 each part has its own seeded generator, rowid range and temporary SQLite file, so parts can be
 generated in forked worker processes (at most one per CPU) and merged with ``INSERT … SELECT``.
-The cut does not depend on the machine: the same seed gives the same bytes everywhere.
+The cut does not depend on the machine: the same seed and as-of date give the same bytes
+everywhere. After the merge: budgets from the actuals, and Exact's reports derived from the
+ledger (:mod:`.reports`).
+
+Divisions: the first has a calendar financial year, the second one starting in April
+(:data:`FISCAL_START`), further ones alternate.
 """
 
 from __future__ import annotations
@@ -16,10 +21,29 @@ import sys
 import traceback
 from pathlib import Path
 
-from exactonline_sandbox import fastrows, generator, generic, ledger, schema
+from exactonline_sandbox import (
+    commerce,
+    fastrows,
+    fiscal,
+    generator,
+    generic,
+    ledger,
+    reports,
+    schema,
+)
 from exactonline_sandbox.odata import date_ms, wall_ms
+from exactonline_sandbox.timeline import Span
 
 LEDGER_TABLES = ("entry", "tl", "invoice", "sinv", "cashflow")
+#: Month a division's financial year starts in, by the division's position (1 = January).
+FISCAL_START = (1, 4)
+
+
+def fiscal_start_of(index: int) -> int:
+    """Financial-year start month of the ``index``-th division (0-based)."""
+    return FISCAL_START[index % len(FISCAL_START)]
+
+
 PART_ROWS = 50_000
 RID_STRIDE = 1_000_000_000
 
@@ -34,18 +58,18 @@ def pragmas(conn: sqlite3.Connection) -> None:
 
 def division_row(gen: generator.DivisionGenerator, division: int, i: int) -> None:
     """The ``system/Divisions`` row of a division."""
-    created = wall_ms(generator.T_SETUP - 60 * generator.DAY)
+    created = wall_ms(gen.span.setup - 60 * generator.DAY)
     # Every other division was moved to another database once (DivisionMoveDate, a moment) or
     # has an archive date planned and was unlinked from its HR division (date; moment).
-    moved = wall_ms(generator.T_SETUP - 45 * generator.DAY + 37_123) if i % 2 else None
+    moved = wall_ms(gen.span.setup - 45 * generator.DAY + 37_123) if i % 2 else None
     archive = None if i % 2 else date_ms(2031, 12, 31)
     unlinked = None if i % 2 else created + 3_600_123
     gen.w.add("divs", (
         gen.w.rid("divs"), division, division, f"Sandbox company {i + 1}", 100 + i,
         generator.CITIES[i % len(generator.CITIES)], gen.guid(), f"{900_000 + i}",
         f"Sandbox customer {i + 1}", f"NL{division:09d}B01", f"{division % 10**8:08d}",
-        f"admin{i + 1}@sandbox.example", date_ms(2023, 1, 1), moved, created, created,
-        archive, unlinked))
+        f"admin{i + 1}@sandbox.example", date_ms(gen.span.as_of.year - 3, 1, 1), moved, created,
+        created, archive, unlinked, gen.fiscal_start))
     gen.w.flush("divs")
 
 
@@ -62,11 +86,11 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
         gen.w.next_rid[table] = (job + 1) * RID_STRIDE
     gen.rng = random.Random(f"exactonline-sandbox:{seed}:{gen.d}:part{part}")  # noqa: S311
     gen.guid = generator.Ids(gen.rng)
-    span = (generator.T_END - generator.T_START) // parts
-    start = generator.T_START + part * span
+    length = (gen.span.end - gen.span.start) // parts
+    start = gen.span.start + part * length
     share = gen.rows // parts + (gen.rows % parts if part == parts - 1 else 0)
     if share > 0:
-        ledger.LedgerGenerator(gen).run(share, start, start + span, part * 100_000)
+        ledger.LedgerGenerator(gen).run(share, start, start + length, part * 100_000)
     gen.w.flush()
     conn.execute("COMMIT")
     conn.close()
@@ -115,7 +139,7 @@ def _run_parts(jobs: list[tuple[generator.DivisionGenerator, int, int]], seed: i
 
 
 def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[int],
-          rows: int) -> None:
+          rows: int, span: Span) -> None:
     """Create and fill every table of every division in ``conn`` (the database at db_path).
 
     The first ledger part is written into it directly, the others next to it as
@@ -127,12 +151,17 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
     conn.execute("BEGIN")
     gens = []
     for i, division in enumerate(divisions):
-        gen = generator.DivisionGenerator(conn, division, seed, rows, f"Sandbox company {i + 1}")
+        gen = generator.DivisionGenerator(conn, division, seed, rows, f"Sandbox company {i + 1}",
+                                          span, fiscal_start_of(i))
         division_row(gen, division, i)
         gen.reference()
+        fiscal.calendar(gen)
         gen.master()
         gen.projects_time()
         gen.orders()
+        commerce.quotations(gen)
+        commerce.subscriptions(gen)
+        commerce.deliveries(conn, gen)
         gen.w.flush()
         fastrows.refresh_snippets(conn, division)
         gen.snips = fastrows.Snippets(conn, division)
@@ -155,6 +184,9 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
         gen.deletions()
         gen.w.flush()
     schema.index(conn)
+    for gen in gens:
+        fiscal.budgets(conn, gen)
+        reports.refresh(conn, gen.d, span.as_of)
     conn.execute("COMMIT")
     conn.execute("PRAGMA analysis_limit=400")
     conn.execute("ANALYZE")

@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from exactonline_sandbox import commerceviews as cv
+from exactonline_sandbox import reportviews as rv
 from exactonline_sandbox import views as v
 from tap_exactonline.reference import entities, sync_bulk_endpoints
 
@@ -54,7 +56,8 @@ class Endpoint:
         view: Where the values come from.
         key: Entity key field (``ID``, ``EntryID``, ``Code``...); for sync the row's ``ID``.
         key_kind: ``guid`` | ``int`` | ``int64`` | ``string`` (literal form in URIs and
-            skiptokens: ``guid'…'``, ``5``, ``5L``, ``'EUR'``).
+            skiptokens: ``guid'…'``, ``5``, ``5L``, ``'EUR'``; ``int64`` keys are written
+            ``123L``, as ReportingBalance's are).
         where: Extra SQL condition on the view's rows (``None`` = every row).
         type_name: ``__metadata.type``.
         stream: Tap stream served by this endpoint (CONTRACTS §1), if any.
@@ -106,6 +109,8 @@ NEG = (("AmountDC", "-t.AmountDC"), ("AmountFC", "-t.AmountDC"),
        ("VATAmountDC", "-t.AmountVAT"), ("VATAmountFC", "-t.AmountVAT"),
        ("VATBaseAmountDC", "-t.VATBase"), ("VATBaseAmountFC", "-t.VATBase"))
 TL_KIND = "t.etype = {0}"
+BANK_JOURNAL, CASH_JOURNAL = "j.Type = 12", "j.Type = 10"
+CASH_LINES = 41  # tl.etype of cash entry lines (ledger.CASH; Exact's Type is 40)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     # -- sync ---------------------------------------------------------------------------------
@@ -171,10 +176,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              "standard", v.TRANSACTION_LINES, "ID", M + "GeneralJournalEntryLine",
              where=f"{LINES} AND " + TL_KIND.format(90), stream="general_journal_entry_lines"),
     Endpoint("financialtransaction/BankEntries", "BankEntries", "standard", v.ENTRIES,
-             "EntryID", M + "BankEntry", where="t.Type = 40", stream="bank_entries"),
+             "EntryID", M + "BankEntry", where=f"t.Type = 40 AND {BANK_JOURNAL}",
+             stream="bank_entries"),
     Endpoint("financialtransaction/BankEntryLines", "BankEntryLines", "standard",
              v.TRANSACTION_LINES, "ID", M + "BankEntryLine",
              where=f"{LINES} AND " + TL_KIND.format(40), stream="bank_entry_lines"),
+    Endpoint("financialtransaction/CashEntries", "CashEntries", "standard", v.ENTRIES,
+             "EntryID", M + "CashEntry", where=f"t.Type = 40 AND {CASH_JOURNAL}",
+             stream="cash_entries"),
+    Endpoint("financialtransaction/CashEntryLines", "CashEntryLines", "standard",
+             v.TRANSACTION_LINES, "ID", M + "CashEntryLine",
+             where=f"{LINES} AND " + TL_KIND.format(CASH_LINES), stream="cash_entry_lines"),
     Endpoint("financialtransaction/TransactionLines", "TransactionLines", "standard",
              v.TRANSACTION_LINES, "ID", M + "TransactionLine"),
     Endpoint("financialtransaction/Transactions", "Transactions", "standard", v.ENTRIES,
@@ -186,11 +198,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("purchase/PurchaseInvoiceLines", "PurchaseInvoiceLines", "standard",
              v.TRANSACTION_LINES, "ID", M + "Purchase.PurchaseInvoiceLine",
              where=f"{LINES} AND " + TL_KIND.format(30), stream="purchase_invoice_lines",
-             overrides=(("InvoiceID", "e.PurchaseInvoiceID"), ("Amount", "t.AmountDC"),
+             overrides=(("InvoiceID", "e.PurchaseInvoiceID"),
                         ("VATAmount", "t.AmountVAT"), ("InvoiceType", "8030"),
-                        ("UnitPrice", "round(t.AmountDC / t.Quantity, 2)"),
-                        ("NetPrice", "round(t.AmountDC / t.Quantity, 2)"),
-                        ("Currency", "'EUR'"), ("Modified", "e.Modified"), ("Rebill", "0"),
+                        ("UnitPrice", "round(t.AmountFC / t.Quantity, 2)"),
+                        ("NetPrice", "round(t.AmountFC / t.Quantity, 2)"), ("Amount", "t.AmountFC"),
+                        ("Currency", "t.Currency"), ("Modified", "e.Modified"), ("Rebill", "0"),
                         ("CostCenter", "cc.Code"), ("CostUnit", "cu.Code"))),
     # -- standard: master data and documents -----------------------------------------------------
     Endpoint("crm/Accounts", "Accounts", "standard", v.ACCOUNTS, "ID", M + "Account"),
@@ -233,6 +245,62 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              stream="vat_codes"),
     Endpoint("general/Currencies", "Currencies", "standard", v.CURRENCIES, "Code",
              M + "General.Currency", key_kind="string", stream="currencies"),
+    # -- finance reporting: Exact's reports derived from the ledger (reports.py) ---------------
+    Endpoint("financial/ReportingBalance", "ReportingBalance", "standard",
+             rv.REPORTING_BALANCE, "ID", M + "Financial.ReportingBalance", key_kind="int64",
+             stream="reporting_balances"),
+    Endpoint("openingbalance/CurrentYear/AfterEntry", "OpeningBalanceCurrentYearAfterEntry",
+             "standard", rv.OPENING_BALANCES, "GLAccount",
+             M + "OpeningBalance.CurrentYearAfterEntry", where="t.which = 'C'",
+             stream="opening_balances_current_year"),
+    Endpoint("openingbalance/PreviousYear/AfterEntry", "OpeningBalancePreviousYearAfterEntry",
+             "standard", rv.OPENING_BALANCES, "GLAccount",
+             M + "OpeningBalance.PreviousYearAfterEntry", where="t.which = 'P'",
+             stream="opening_balances_previous_year"),
+    Endpoint("read/financial/ReceivablesList", "ReceivablesList", "standard", rv.OPEN_ITEMS,
+             "HID", M + "Financial.ReceivablesList", key_kind="int64", where="t.kind = 'R'",
+             stream="receivables_list"),
+    Endpoint("read/financial/PayablesList", "PayablesList", "standard", rv.OPEN_ITEMS, "HID",
+             M + "Financial.PayablesList", key_kind="int64", where="t.kind = 'P'",
+             stream="payables_list"),
+    Endpoint("read/financial/AgingReceivablesList", "AgingReceivablesList", "standard",
+             rv.AGING, "AccountId", M + "Financial.AgingReceivablesList", where="t.kind = 'R'",
+             stream="aging_receivables_list"),
+    Endpoint("read/financial/AgingPayablesList", "AgingPayablesList", "standard", rv.AGING,
+             "AccountId", M + "Financial.AgingPayablesList", where="t.kind = 'P'",
+             stream="aging_payables_list"),
+    Endpoint("financial/FinancialPeriods", "FinancialPeriods", "standard",
+             rv.FINANCIAL_PERIODS, "ID", M + "Financial.FinancialPeriod",
+             stream="financial_periods"),
+    Endpoint("financial/ExchangeRates", "ExchangeRates", "standard", rv.EXCHANGE_RATES, "ID",
+             M + "Financial.ExchangeRate", stream="exchange_rates"),
+    Endpoint("financial/GLSchemes", "GLSchemes", "standard", rv.GL_SCHEMES, "ID",
+             M + "Financial.GLScheme", stream="gl_schemes"),
+    Endpoint("financial/GLAccountClassificationMappings", "GLAccountClassificationMappings",
+             "standard", rv.GL_ACCOUNT_CLASSIFICATION_MAPPINGS, "ID",
+             M + "Financial.GLAccountClassificationMapping",
+             stream="gl_account_classification_mappings"),
+    Endpoint("budget/Budgets", "Budgets", "standard", rv.BUDGETS, "ID", M + "Budget.Budget",
+             stream="budgets"),
+    # -- sync: payment terms and the order-to-cash documents ------------------------------------
+    Endpoint("sync/Cashflow/PaymentTerms", "sync_Cashflow_PaymentTerms", "sync",
+             rv.PAYMENT_TERMS, "ID", M + "Sync.Cashflow.PaymentTerm", stream="payment_terms"),
+    Endpoint("sync/CRM/QuotationHeaders", "sync_CRM_QuotationHeaders", "sync", cv.QUOTATIONS,
+             "ID", M + "Sync.CRM.QuotationHeader", stream="quotations"),
+    Endpoint("sync/CRM/QuotationLines", "sync_CRM_QuotationLines", "sync", cv.QUOTATION_LINES,
+             "ID", M + "Sync.CRM.QuotationLine", stream="quotation_lines"),
+    Endpoint("sync/Subscription/Subscriptions", "sync_Subscription_Subscriptions", "sync",
+             cv.SUBSCRIPTIONS, "EntryID", M + "Sync.Subscription.Subscription",
+             stream="subscriptions"),
+    Endpoint("sync/Subscription/SubscriptionLines", "sync_Subscription_SubscriptionLines",
+             "sync", cv.SUBSCRIPTION_LINES, "ID", M + "Sync.Subscription.SubscriptionLine",
+             stream="subscription_lines"),
+    Endpoint("sync/SalesOrder/GoodsDeliveries", "sync_SalesOrder_GoodsDeliveries", "sync",
+             cv.GOODS_DELIVERIES, "EntryID", M + "Sync.SalesOrder.GoodsDelivery",
+             stream="goods_deliveries"),
+    Endpoint("sync/SalesOrder/GoodsDeliveryLines", "sync_SalesOrder_GoodsDeliveryLines", "sync",
+             cv.GOODS_DELIVERY_LINES, "ID", M + "Sync.SalesOrder.GoodsDeliveryLine",
+             stream="goods_delivery_lines"),
     Endpoint("hrm/Divisions", "HrmDivisions", "standard", v.DIVISIONS, "Code",
              M + "HRM.Division", key_kind="int", division_scoped=False),
     # -- bulk twins of the standard endpoints above (same rows, 1000 a page) -------------------
@@ -258,7 +326,8 @@ ENTITY_TYPES = {
     "transaction_lines": 1, "accounts": 2, "contacts": 5, "gl_accounts": 7, "items": 9,
     "sales_invoices": 13, "time_cost_transactions": 14, "gl_classifications": 18,
     "projects": 21, "purchase_orders": 22, "sales_orders": 32, "sales_order_lines": 33,
-    "employees": 42,
+    "employees": 42, "payment_terms": 10, "goods_deliveries": 16, "goods_delivery_lines": 17,
+    "subscriptions": 23, "subscription_lines": 24, "quotations": 34, "quotation_lines": 35,
 }
 
 # $expand: (parent endpoint, navigation property) -> (child endpoint, parent key, child field).
@@ -279,6 +348,8 @@ EXPANDS = {
         ("salesorder/SalesOrderLines", "OrderID", "OrderID"),
     ("purchaseorder/PurchaseOrders", "PurchaseOrderLines"):
         ("purchaseorder/PurchaseOrderLines", "PurchaseOrderID", "PurchaseOrderID"),
+    ("financialtransaction/CashEntries", "CashEntryLines"):
+        ("financialtransaction/CashEntryLines", "EntryID", "EntryID"),
     ("financialtransaction/Transactions", "TransactionLines"):
         ("financialtransaction/TransactionLines", "EntryID", "EntryID"),
     ("bulk/SalesInvoice/SalesInvoices", "SalesInvoiceLines"):
@@ -290,7 +361,8 @@ EXPANDS = {
 # SyncTimestamp endPoint values (fact sheet §5) that the sandbox serves.
 SYNC_TIMESTAMP_ENDPOINTS = {
     "TransactionLines", "PurchaseOrders", "Projects", "TimeCostTransactions", "SalesInvoices",
-    "SalesOrderHeaders", "SalesOrderLines",
+    "SalesOrderHeaders", "SalesOrderLines", "QuotationHeaders", "QuotationLines",
+    "GoodsDeliveries", "GoodsDeliveryLines", "Subscriptions", "SubscriptionLines",
 }
 
 

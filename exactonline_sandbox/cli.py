@@ -2,16 +2,21 @@
 
 Example::
 
-    exactonline sandbox serve --port 8765 --seed 7 --divisions 2 --rows 2000 --refresh-token seed
+    exactonline sandbox serve --seed 7 --divisions 2 --rows 2000 --refresh-token seed   # :8780
 
 The API, OAuth and control API (``/_sandbox/...``) share one host, as on Exact Online.
-See docs/sandbox.md.
+The default port, 8780, is not the port ``exactonline auth login`` listens on for the OAuth
+redirect (8765), so both run side by side with their defaults. The app's secrets may come
+from environment variables (``EXACTONLINE_SANDBOX_CLIENT_ID``, ``..._CLIENT_SECRET``,
+``..._REFRESH_TOKEN``, ``..._WEBHOOK_SECRET``) instead of the command line, where every user
+of the machine can read them. See docs/sandbox.md.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 
 import click
 
@@ -22,6 +27,8 @@ from exactonline_sandbox.options import (
     SandboxOptions,
 )
 
+#: Default port; differs from the OAuth redirect port of ``exactonline auth login`` (8765).
+DEFAULT_PORT = 8780
 _POSITIVE = click.IntRange(min=1)
 _NON_NEGATIVE = click.IntRange(min=0)
 _SECONDS = click.FloatRange(min=0, min_open=True)
@@ -62,8 +69,8 @@ def command() -> None:
 @command.command(name="serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on (loopback by default; the sandbox has no TLS).")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="TCP port.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port (not 8765: that is where `exactonline auth login` waits).")
 @click.option("--seed", default=1, show_default=True, type=int,
               help="Seed of the generated data: same seed, same data.")
 @click.option("--divisions", default=2, show_default=True, type=_POSITIVE,
@@ -71,7 +78,11 @@ def command() -> None:
 @click.option("--rows", default=10000, show_default=True, type=_POSITIVE,
               help="Transaction lines per division; other tables scale with it.")
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
-              help="SQLite file for the data (default: a temporary file).")
+              help="SQLite file for the data and the OAuth state (logins, token chain, grant "
+                   "times), which then survive a restart (default: a temporary file).")
+@click.option("--as-of", "as_of", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Day the generated data ends (YYYY-MM-DD; aging and financial years count "
+                   "from it). Default: today, or the date an existing --db was built for.")
 @click.option("--minute-seconds", default=60.0, show_default=True, type=_SECONDS,
               help="Length in real seconds of a rate-limit minute window (e.g. 1 in tests).")
 @click.option("--minutely-limit", default=60, show_default=True, type=_POSITIVE,
@@ -89,13 +100,21 @@ def command() -> None:
 @click.option("--code-seconds", default=180.0, show_default=True, type=_SECONDS,
               help="Lifetime of an authorization code (single use).")
 @click.option("--client-id", default=DEFAULT_CLIENT_ID, show_default=True,
-              help="Client id of the sandbox's one registered app.")
+              envvar="EXACTONLINE_SANDBOX_CLIENT_ID",
+              help="Client id of the sandbox's one registered app (env "
+                   "EXACTONLINE_SANDBOX_CLIENT_ID).")
 @click.option("--client-secret", default=DEFAULT_CLIENT_SECRET,
-              help="Client secret of that app (default: sandbox-client-secret).")
-@click.option("--refresh-token", default=None,
-              help="Make this value a valid refresh token at start (rotates on first use).")
+              envvar="EXACTONLINE_SANDBOX_CLIENT_SECRET",
+              help="Client secret of that app (default: sandbox-client-secret; env "
+                   "EXACTONLINE_SANDBOX_CLIENT_SECRET).")
+@click.option("--refresh-token", default=None, envvar="EXACTONLINE_SANDBOX_REFRESH_TOKEN",
+              help="Make this value a valid refresh token at start unless the --db database "
+                   "already knows it (rotates on first use; env "
+                   "EXACTONLINE_SANDBOX_REFRESH_TOKEN).")
 @click.option("--webhook-secret", default=DEFAULT_WEBHOOK_SECRET,
-              help="Key of the HashCode HMAC in notifications (default: sandbox-webhook-secret).")
+              envvar="EXACTONLINE_SANDBOX_WEBHOOK_SECRET",
+              help="Key of the HashCode HMAC in notifications (default: sandbox-webhook-secret; "
+                   "env EXACTONLINE_SANDBOX_WEBHOOK_SECRET).")
 @click.option("--webhook-retries", default=3, show_default=True, type=_NON_NEGATIVE,
               help="Retries of a notification whose callback does not answer 2xx.")
 @click.option("--webhook-validation", is_flag=True,
@@ -106,8 +125,8 @@ def command() -> None:
 @click.option("--log-level", default="warning", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="uvicorn log level (info adds one line per request).")
-def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level: str,
-          **options: object) -> None:
+def serve(host: str, port: int, db_path: str | None, as_of: datetime | None, no_limits: bool,
+          log_level: str, **options: object) -> None:
     """Serve the sandbox until SIGTERM or Ctrl-C.
 
     API, OAuth (/api/oauth2/auth, /api/oauth2/token) and webhooks share one host, as on
@@ -125,6 +144,7 @@ def serve(host: str, port: int, db_path: str | None, no_limits: bool, log_level:
         ) from None
     try:
         sandbox = Sandbox(SandboxOptions(db_path=db_path, limits_enabled=not no_limits,
+                                         as_of=as_of.date() if as_of else None,
                                          **options))  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot build the sandbox data: {exc}") from exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from exactonline_sandbox.clock import SandboxClock
@@ -35,12 +35,17 @@ class ChangeEvent:
 
 @dataclass(frozen=True)
 class WorldOptions:
-    """``--seed``, ``--divisions``, ``--rows`` (transaction lines per division), ``--db``."""
+    """The data options of ``exactonline sandbox serve``.
+
+    ``--seed``, ``--divisions``, ``--rows`` (transaction lines per division), ``--db``,
+    ``--as-of`` (the day the data ends; None = today, or the date a reused ``--db`` has).
+    """
 
     seed: int = 1
     divisions: int = 2
     rows: int = 10000
     db_path: str | None = None
+    as_of: date | None = None
 
 
 class Dataset:
@@ -71,7 +76,13 @@ class Dataset:
         self.store = Store(seed=options.seed, divisions=self.accessible_divisions,
                            rows=options.rows, current=self.current_division, user=self.user_id,
                            username=f"{self.user_first} {self.user_last}",
-                           db_path=options.db_path)
+                           db_path=options.db_path, as_of=options.as_of,
+                           today=datetime.fromtimestamp(clock.now(), tz=AMSTERDAM).date())
+
+    @property
+    def as_of(self) -> date:
+        """The day the data ends (``--as-of``): "today" of Exact's reports (aging, years)."""
+        return self.store.as_of
 
     def close(self) -> None:
         """Release the database (a temporary one is deleted)."""

@@ -25,7 +25,7 @@ SYNC_TL = "sync/Financial/TransactionLines"
 
 # Fields rendered per transaction line by :func:`line_js` (plus the dimension snippets).
 LINE_FIELDS = ("ID", "LineNumber", "AmountDC", "AmountFC", "AmountVATBaseFC", "AmountVATFC",
-               "Quantity", "Description")
+               "Quantity", "Description", "InvoiceNumber", "Currency", "ExchangeRate")
 SNIPPET_FIELDS = {
     "gl": ("GLAccount", "GLAccountCode", "GLAccountDescription"),
     "account": ("Account", "AccountCode", "AccountName"),
@@ -36,8 +36,8 @@ SNIPPET_FIELDS = {
     "project": ("Project", "ProjectCode", "ProjectDescription"),
 }
 ENTRY_FIELDS = ("EntryID", "EntryNumber", "Date", "DueDate", "FinancialYear", "FinancialPeriod",
-                "JournalCode", "JournalDescription", "InvoiceNumber", "YourRef",
-                "PaymentReference", "Status", "Type", "Created", "Modified")
+                "JournalCode", "JournalDescription",
+                "YourRef", "PaymentReference", "Status", "Type", "Created", "Modified")
 SQL_FIELDS = ("Timestamp", "Division")
 
 
@@ -92,18 +92,23 @@ class Snippets:
             "SELECT rid, Code, Description FROM journal WHERE division = ?", (division,))}
 
     @staticmethod
-    def line_js(guid: str, line: int, amount: float, vat: float, base: float,
-                qty: float | None, desc: str | None) -> str:
-        """``tl.js`` of one transaction line (its own fields, starting with ``"ID":``)."""
-        amt = repr(amount)
+    def line_js(guid: str, line: int, amount: float, amount_fc: float, vat: float,
+                base_fc: float, qty: float | None, desc: str | None, invoice: int | None,
+                currency: str, rate: float) -> str:
+        """``tl.js`` of one transaction line (its own fields, starting with ``"ID":``).
+
+        ``InvoiceNumber`` is the line's own: the entry's invoice, or on a bank line the
+        invoice it settles (Exact's "OurRef").
+        """
         quantity = "null" if qty is None else repr(qty)
         text = "null" if desc is None else orjson.dumps(desc).decode()
-        return (f'"ID":"{guid}","LineNumber":{line},"AmountDC":{amt},"AmountFC":{amt},'
-                f'"AmountVATBaseFC":{base!r},"AmountVATFC":{vat!r},"Quantity":{quantity},'
-                f'"Description":{text}')
+        return (f'"ID":"{guid}","LineNumber":{line},"AmountDC":{amount!r},'
+                f'"AmountFC":{amount_fc!r},"AmountVATBaseFC":{base_fc!r},"AmountVATFC":{vat!r},'
+                f'"Quantity":{quantity},"Description":{text},"InvoiceNumber":{js(invoice)},'
+                f'"Currency":{js(currency)},"ExchangeRate":{rate!r}')
 
     def entry_js(self, entry_id: str, number: int, date: int, due: int | None, year: int,
-                 period: int, journal: int | None, invoice: int | None, your_ref: str | None,
+                 period: int, journal: int | None, your_ref: str | None,
                  payment_ref: str | None, status: int, kind: int, created: int,
                  modified: int) -> str:
         """``entry.js`` of one entry (starts with ``"EntryID":``)."""
@@ -111,7 +116,7 @@ class Snippets:
         return (f'"EntryID":"{entry_id}","EntryNumber":{number},"Date":{date_js(date)},'
                 f'"DueDate":{date_js(due)},"FinancialYear":{year},"FinancialPeriod":{period},'
                 f'"JournalCode":{js(code)},"JournalDescription":{js(desc)},'
-                f'"InvoiceNumber":{js(invoice)},"YourRef":{js(your_ref)},'
+                f'"YourRef":{js(your_ref)},'
                 f'"PaymentReference":{js(payment_ref)},"Status":{status},"Type":{kind},'
                 f'"Created":{date_js(created)},"Modified":{date_js(modified)}')
 
@@ -119,7 +124,7 @@ class Snippets:
 def refresh_entry_js(conn: sqlite3.Connection, snippets: Snippets, rid: int) -> None:
     """Re-render ``entry.js`` after the entry row changed."""
     row = conn.execute("SELECT EntryID, EntryNumber, Date, DueDate, FinancialYear, "
-                       "FinancialPeriod, journal_r, InvoiceNumber, YourRef, PaymentReference, "
+                       "FinancialPeriod, journal_r, YourRef, PaymentReference, "
                        "Status, Type, Created, Modified FROM entry WHERE rid = ?",
                        (rid,)).fetchone()
     conn.execute("UPDATE entry SET js = ? WHERE rid = ?", (snippets.entry_js(*row), rid))

@@ -17,8 +17,12 @@ is consistent as accounting:
 Rows stream into SQLite in batches; nothing is held as Python objects beyond a batch.
 
 Timestamps: every sync row gets ``Timestamp = utc_ms(Modified) * 32 + LineNumber``. Event times
-are unique per table and offset per table (``ms % 16``), so Timestamps are unique per division,
-increase with Modified, and :func:`sync_timestamp_for` can map a moment to a Timestamp.
+are unique per table and offset per table (``ms % 32``, :data:`SLOTS`), so Timestamps are unique
+per division, increase with Modified, and :func:`sync_timestamp_for` can map a moment to a
+Timestamp.
+
+When: the data spans :class:`~exactonline_sandbox.timeline.Span` (two years up to ``--as-of``);
+each division has a fiscal calendar (``fiscal_start``: 1 = January, 4 = April).
 """
 
 from __future__ import annotations
@@ -26,24 +30,22 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from exactonline_sandbox import schema
 from exactonline_sandbox.odata import date_ms, wall_ms
+from exactonline_sandbox.timeline import Span
 
 if TYPE_CHECKING:
     from exactonline_sandbox.fastrows import Snippets
 
 DAY = 86_400_000
-T_SETUP = int(datetime(2023, 12, 1, tzinfo=timezone.utc).timestamp() * 1000)
-T_START = int(datetime(2024, 1, 2, tzinfo=timezone.utc).timestamp() * 1000)
-T_END = int(datetime(2025, 12, 20, tzinfo=timezone.utc).timestamp() * 1000)
 BATCH = 20_000
+SLOT_COUNT = 32
 
 SLOTS = {"glclass": 0, "glacc": 1, "account": 2, "contact": 3, "item": 4, "employee": 5,
          "project": 6, "tct": 7, "tl": 8, "sinv": 9, "sorder": 10, "soline": 11, "poline": 12,
-         "deleted": 13}
+         "deleted": 13, "subscr": 14, "quote": 15, "delivery": 16}
 
 # (code, description, balance side, balance type W=P&L B=balance sheet, type, parent class code)
 CLASSES = [
@@ -53,36 +55,40 @@ CLASSES = [
     ("W4", "Operating expenses", "D", "W"), ("W7", "Cost of sales", "D", "W"),
     ("W8", "Revenue", "C", "W"), ("W9", "Financial income and expenses", "D", "W"),
 ]
-GL = [  # code, description, side, balance type, Exact GL type, type description, class
+GL = [  # code, description, side, balance type, Exact GL type (GLAccounts.Type), its text, class
     ("0200", "Inventory and equipment", "D", "B", 30, "Fixed assets", "B0"),
-    ("0210", "Accumulated depreciation equipment", "C", "B", 30, "Fixed assets", "B0"),
+    ("0210", "Accumulated depreciation equipment", "C", "B", 35, "Accumulated depreciation",
+     "B0"),
     ("1000", "Cash", "D", "B", 10, "Cash", "B1"),
     ("1100", "Bank", "D", "B", 12, "Bank", "B1"),
     ("1300", "Accounts receivable", "D", "B", 20, "Accounts receivable", "B1"),
-    ("1500", "VAT payable", "C", "B", 50, "VAT", "B2"),
-    ("1520", "VAT receivable", "D", "B", 50, "VAT", "B1"),
+    ("1500", "VAT payable", "C", "B", 24, "VAT", "B2"),
+    ("1520", "VAT receivable", "D", "B", 24, "VAT", "B1"),
     ("1600", "Accounts payable", "C", "B", 22, "Accounts payable", "B2"),
-    ("1800", "Accrued liabilities", "C", "B", 32, "Current liabilities", "B2"),
-    ("1900", "Wages payable", "C", "B", 32, "Current liabilities", "B2"),
+    ("1800", "Accrued liabilities", "C", "B", 27, "Accrued expenses", "B2"),
+    ("1900", "Wages payable", "C", "B", 25, "Employees payable", "B2"),
     ("2000", "Suspense account", "D", "B", 90, "General", "B1"),
-    ("0500", "Share capital", "C", "B", 40, "Equity", "B3"),
-    ("4000", "Wages and salaries", "D", "W", 110, "Costs", "W4"),
-    ("4100", "Rent", "D", "W", 110, "Costs", "W4"),
-    ("4200", "Energy", "D", "W", 110, "Costs", "W4"),
-    ("4300", "Office supplies", "D", "W", 110, "Costs", "W4"),
-    ("4400", "Travel expenses", "D", "W", 110, "Costs", "W4"),
-    ("4500", "Marketing", "D", "W", 110, "Costs", "W4"),
-    ("4600", "IT and software", "D", "W", 110, "Costs", "W4"),
-    ("4700", "Insurance", "D", "W", 110, "Costs", "W4"),
-    ("4800", "Depreciation", "D", "W", 110, "Costs", "W4"),
-    ("4950", "Bank charges", "D", "W", 110, "Costs", "W9"),
+    ("0500", "Share capital", "C", "B", 50, "Capital stock", "B3"),
+    ("0600", "Retained earnings", "C", "B", 52, "Retained earnings", "B3"),
+    ("4000", "Wages and salaries", "D", "W", 125, "Employee costs", "W4"),
+    ("4100", "Rent", "D", "W", 120, "Other costs", "W4"),
+    ("4200", "Energy", "D", "W", 120, "Other costs", "W4"),
+    ("4300", "Office supplies", "D", "W", 120, "Other costs", "W4"),
+    ("4400", "Travel expenses", "D", "W", 120, "Other costs", "W4"),
+    ("4500", "Marketing", "D", "W", 121, "Sales, general administrative expenses", "W4"),
+    ("4600", "IT and software", "D", "W", 120, "Other costs", "W4"),
+    ("4700", "Insurance", "D", "W", 120, "Other costs", "W4"),
+    ("4800", "Depreciation", "D", "W", 122, "Depreciation costs", "W4"),
+    ("4950", "Bank charges", "D", "W", 120, "Other costs", "W9"),
     ("7000", "Cost of goods sold", "D", "W", 111, "Cost of goods", "W7"),
     ("7100", "Subcontracting", "D", "W", 111, "Cost of goods", "W7"),
-    ("8000", "Revenue goods", "C", "W", 111, "Revenue", "W8"),
-    ("8100", "Revenue services", "C", "W", 111, "Revenue", "W8"),
-    ("8200", "Revenue hours", "C", "W", 111, "Revenue", "W8"),
-    ("8900", "Other income", "C", "W", 111, "Revenue", "W8"),
+    ("8000", "Revenue goods", "C", "W", 110, "Revenue", "W8"),
+    ("8100", "Revenue services", "C", "W", 110, "Revenue", "W8"),
+    ("8200", "Revenue hours", "C", "W", 110, "Revenue", "W8"),
+    ("8900", "Other income", "C", "W", 140, "Exceptional income", "W8"),
 ]
+#: GLAccounts.Type of the account the year's result is carried to at year end (Exact docs).
+RETAINED_EARNINGS_TYPE = 52
 VATS = [("0", "VAT 0%", 0.0), ("1", "VAT 9% incl. low rate", 0.09), ("2", "VAT 21%", 0.21),
         ("5", "VAT reverse charge", 0.0)]
 VAT_WEIGHTS = [1, 2, 12, 1]
@@ -98,6 +104,15 @@ WORDS = ["Alpha", "Noord", "Zuid", "Delta", "Polder", "Tulip", "Canal", "Dune", 
 FORMS = ["B.V.", "N.V.", "VOF", "Holding B.V.", "& Zn.", "Groep"]
 GOODS = ["Oak beam", "Pine plank", "Steel bracket", "Copper pipe", "LED panel", "Desk chair",
          "Laptop stand", "Cable set", "Paint 5L", "Tile box", "Glass pane", "Door handle"]
+
+
+def foreign_currency(supplier_number: int) -> str | None:
+    """The invoice currency of the ``supplier_number``-th supplier (1-based): some are abroad."""
+    if supplier_number % 5 == 4:
+        return "USD"
+    if supplier_number % 7 == 6:
+        return "GBP"
+    return None
 
 
 def clamp(value: int, low: int, high: int) -> int:
@@ -136,10 +151,10 @@ def event_times(table: str, start: int, end: int, count: int, rng: RandomLike
                 ) -> Iterator[int]:
     """``count`` strictly increasing UTC-ms event times in ``[start, end)`` for ``table``."""
     slot = SLOTS[table]
-    step = max(32, (end - start) // max(count, 1))
+    step = max(2 * SLOT_COUNT, (end - start) // max(count, 1))
     for k in range(count):
-        base = start + k * step + rng.randrange(0, step - 16)
-        yield (base // 16) * 16 + slot
+        base = start + k * step + rng.randrange(0, step - SLOT_COUNT)
+        yield (base // SLOT_COUNT) * SLOT_COUNT + slot
 
 
 def timestamp(utc_ms: int, line: int = 0) -> int:
@@ -236,13 +251,18 @@ class DivisionGenerator:
     hour_items: list[tuple[Any, int, str]]
 
     def __init__(self, conn: sqlite3.Connection, division: int, seed: int, rows: int,
-                 description: str) -> None:
+                 description: str, span: Span, fiscal_start: int = 1) -> None:
         self.w = Writer(conn)
         self.d = division
+        self.seed = seed
         self.rows = rows
         self.description = description
+        self.span = span
+        self.fiscal_start = fiscal_start
         self.rng = random.Random(f"exactonline-sandbox:{seed}:{division}")  # noqa: S311
         self.guid = Ids(self.rng)
+        #: (currency, year, month) -> EUR per unit of the currency (financial/ExchangeRates).
+        self.rates: dict[tuple[str, int, int], float] = {}
 
     # -- helpers --------------------------------------------------------------------------------
     def stamp(self, utc: int, back_days: float = 0) -> tuple[int, int]:
@@ -258,10 +278,11 @@ class DivisionGenerator:
     def reference(self) -> None:
         """GL classifications and accounts, cost centers/units, VAT codes, journals."""
         w, d, rng, guid = self.w, self.d, self.rng, self.guid
-        created, modified = wall_ms(T_SETUP - 30 * DAY), wall_ms(T_SETUP - 30 * DAY)
+        setup = self.span.setup
+        created, modified = wall_ms(setup - 30 * DAY), wall_ms(setup - 30 * DAY)
         cls_rid: dict[str, int] = {}
         cls_id: dict[str, str] = {}
-        times = event_times("glclass", T_SETUP - 20 * DAY, T_SETUP - 10 * DAY, len(CLASSES), rng)
+        times = event_times("glclass", setup - 20 * DAY, setup - 10 * DAY, len(CLASSES), rng)
         for (code, desc, balance, parent), utc in zip(CLASSES, times, strict=False):
             rid = w.rid("glclass")
             cls_rid[code], cls_id[code] = rid, guid()
@@ -275,7 +296,7 @@ class DivisionGenerator:
             for base, desc, side, btype, gtype, tdesc, cls in GL
             if base[0] in "478" for n in range(10, 40, 10)
         ]
-        times = event_times("glacc", T_SETUP - 10 * DAY, T_SETUP, len(chart), rng)
+        times = event_times("glacc", setup - 10 * DAY, setup, len(chart), rng)
         for (code, desc, side, btype, gtype, tdesc, cls), utc in zip(chart, times, strict=False):
             rid = w.rid("glacc")
             self.gl[code] = rid
@@ -330,7 +351,8 @@ class DivisionGenerator:
         n_supp = clamp(self.rows // 500, 10, 1000)
         self.customers: list[int] = []
         self.suppliers: list[int] = []
-        times = event_times("account", T_SETUP, T_END, n_cust + n_supp, rng)
+        self.supplier_currency: dict[int, str] = {}
+        times = event_times("account", self.span.setup, self.span.end, n_cust + n_supp, rng)
         for i, utc in enumerate(times):
             supplier = i % ((n_cust + n_supp) // n_supp or 1) == 0 and len(self.suppliers) < n_supp
             rid = w.rid("account")
@@ -339,17 +361,22 @@ class DivisionGenerator:
             city = rng.choice(CITIES)
             c, m = self.stamp(utc, 200)
             status = "C" if not supplier else rng.choice(["C", "A"])
+            currency = foreign_currency(len(self.suppliers)) if supplier else None
+            if currency:
+                self.supplier_currency[rid] = currency
+            country = {"USD": "US", "GBP": "GB"}.get(currency or "") or (
+                "BE" if city in ("Antwerpen", "Gent") else "NL")
             w.add("account", (
                 rid, d, guid(), timestamp(utc), f"{i + 1:>18}", name, name.upper()[:10],
                 int(supplier), int(not supplier or rng.random() < 0.1), status, city,
-                "BE" if city in ("Antwerpen", "Gent") else "NL", f"{1000 + rid % 8999} AB",
+                country, f"{1000 + rid % 8999} AB",
                 f"{rng.choice(WORDS)}straat {rng.randint(1, 200)}",
                 f"info@{name.split()[0].lower()}{rid}.example", f"+31 20 {rid % 10_000_000:07d}",
                 None, f"NL{rid % 10**9:09d}B01", f"{rid % 10**8:08d}", None, c, m, None,
-                *account_dates(rid, c, m)))
+                *account_dates(rid, c, m), currency))
         self.contacts: dict[int, int] = {}
         accounts = self.customers + self.suppliers
-        times = event_times("contact", T_SETUP, T_END, len(accounts), rng)
+        times = event_times("contact", self.span.setup, self.span.end, len(accounts), rng)
         for hid, (acc, utc) in enumerate(zip(sorted(accounts), times, strict=False), start=1):
             rid = w.rid("contact")
             self.contacts[acc] = rid
@@ -363,7 +390,7 @@ class DivisionGenerator:
         n_items = clamp(self.rows // 500, 20, 2000)
         self.items: list[tuple[int, int, str]] = []  # rid, price cents, description
         self.hour_items: list[tuple[int, int, str]] = []
-        times = event_times("item", T_SETUP, T_END, n_items, rng)
+        times = event_times("item", self.span.setup, self.span.end, n_items, rng)
         for i, utc in enumerate(times):
             rid = w.rid("item")
             is_time = i % 10 == 0
@@ -381,7 +408,7 @@ class DivisionGenerator:
                            None, *item_dates(i, c, m)))
         n_emp = clamp(self.rows // 2000, 8, 300)
         self.employees = []
-        times = event_times("employee", T_SETUP, T_END, n_emp, rng)
+        times = event_times("employee", self.span.setup, self.span.end, n_emp, rng)
         for i, utc in enumerate(times):
             rid = w.rid("employee")
             self.employees.append(rid)
@@ -397,7 +424,8 @@ class DivisionGenerator:
                                start - 400 * DAY if i % 3 == 0 else None))
         n_proj = clamp(self.rows // 1000, 5, 1000)
         self.projects = []
-        times = event_times("project", T_SETUP, T_END - 60 * DAY, n_proj, rng)
+        times = event_times("project", self.span.setup, self.span.end - 60 * DAY, n_proj,
+                            rng)
         for i, utc in enumerate(times):
             rid = w.rid("project")
             self.projects.append(rid)
@@ -412,7 +440,7 @@ class DivisionGenerator:
         """Time and cost transactions on projects."""
         w, d, rng, guid = self.w, self.d, self.rng, self.guid
         n = max(20, self.rows // 10)
-        times = event_times("tct", T_START, T_END, n, rng)
+        times = event_times("tct", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
             is_time = rng.random() < 0.8
             rid = w.rid("tct")
@@ -432,7 +460,7 @@ class DivisionGenerator:
         """Sales orders with lines; purchase orders with lines."""
         w, d, rng, guid = self.w, self.d, self.rng, self.guid
         n = max(10, self.rows // 50)
-        times = event_times("sorder", T_START, T_END, n, rng)
+        times = event_times("sorder", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
             rid = w.rid("sorder")
             c, m = self.stamp(utc, 5)
@@ -456,7 +484,7 @@ class DivisionGenerator:
                              (total + vat_total) / 100, total / 100, status,
                              12 if status == 12 else 21, 12 if status != 21 else 21, c, m))
         n = max(5, self.rows // 80)
-        times = event_times("poline", T_START, T_END, n, rng)
+        times = event_times("poline", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
             rid = w.rid("porder")
             c, m = self.stamp(utc, 5)
@@ -480,6 +508,6 @@ class DivisionGenerator:
         w, d, rng, guid = self.w, self.d, self.rng, self.guid
         types = [1, 1, 1, 2, 5, 7, 9, 13, 13, 14, 21, 22, 32, 33, 42]
         n = max(5, self.rows // 500)
-        for utc in event_times("deleted", T_START, T_END, n, rng):
+        for utc in event_times("deleted", self.span.start, self.span.end, n, rng):
             w.add("deleted", (w.rid("deleted"), d, timestamp(utc), guid(), guid(),
                               rng.choice(types), wall_ms(utc)))

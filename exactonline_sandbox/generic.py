@@ -29,12 +29,14 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
 from exactonline_sandbox import catalog, generator
 from exactonline_sandbox.catalog import Endpoint, singular
 from exactonline_sandbox.odata import wall_ms
+from exactonline_sandbox.timeline import Span
 
 #: ms slot (``utc_ms % 16``) of generic rows: the ledger's tables use 0..13 (generator.SLOTS).
 SLOT = 15
@@ -46,6 +48,7 @@ class StoreLike(Protocol):
     conn: sqlite3.Connection
     lock: threading.RLock
     seed: int
+    as_of: date
     divisions: list[int]
     rows: int
     user: str
@@ -240,6 +243,7 @@ class RowMaker:
                 f"SELECT {column} FROM {table_name(link.parent)} WHERE division = ? "  # noqa: S608
                 "ORDER BY rid", (division,))]
         self.index = sorted(catalog.generic_endpoints()).index(ep.path.lower())
+        self.span = Span.ending(store.as_of)  # the ledger's window (--as-of)
 
     def master(self, table: str) -> list[tuple]:
         """The division's rows of a master table as (ID, Code, name)."""
@@ -284,13 +288,13 @@ class RowMaker:
     def rows(self, fields: list[tuple[str, str]]) -> list[tuple]:
         """Every row, values in the order of ``fields``."""
         n = row_count(self.ep, self.store.rows)
-        span = (generator.T_END - generator.T_SETUP) // (n + 1)
+        span = (self.span.end - self.span.setup) // (n + 1)
         plan = self.plan(fields)
         parent_field = next(iter(self.parents), None)
         out = []
         lines: dict[Any, int] = {}
         for j in range(n):
-            utc = generator.T_SETUP + j * span + (self.index % 128) * 16 + SLOT
+            utc = self.span.setup + j * span + (self.index % 128) * 16 + SLOT
             values = self.row(plan, j, utc)
             if "LineNumber" in values:
                 parent = values.get(parent_field) if parent_field else None
@@ -305,7 +309,7 @@ class RowMaker:
         chosen: dict[str, tuple] = {}
         values: dict[str, Any] = {}
         modified = wall_ms(utc)
-        created = max(wall_ms(generator.T_SETUP), modified - rng.randrange(0, 30) * generator.DAY)
+        created = max(wall_ms(self.span.setup), modified - rng.randrange(0, 30) * generator.DAY)
         for name, role, _edm, detail in plan:
             if role == "value":
                 values[name] = None if detail is None else detail(
@@ -340,8 +344,8 @@ def _datetime(m: RowMaker, name: str, j: int, created: int, modified: int,
         return created
     if name in ("Modified", "sysmodified"):
         return modified
-    days = (generator.T_END - generator.T_START) // generator.DAY
-    day = generator.day_of(wall_ms(generator.T_START + m.rng.randrange(0, days) * generator.DAY))
+    days = (m.span.end - m.span.start) // generator.DAY
+    day = generator.day_of(wall_ms(m.span.start + m.rng.randrange(0, days) * generator.DAY))
     if name.startswith("End") or name in ("DueDate", "ValidTo", "ExpiryDate"):
         start = next((v for k, v in done.items() if k.startswith("Start") and isinstance(v, int)),
                      None)

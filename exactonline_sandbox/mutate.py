@@ -11,25 +11,39 @@ Consistency kept (fact sheet §5): an update of an entry, invoice or purchase or
 Timestamp of all its rows; creates of entries write balanced lines (and a sales invoice with a
 receivable, or a payment); deletes write one ``sync/Deleted`` row per deleted sync row with the
 stream's EntityType. ``Modified`` = sandbox clock now; ``Created`` too for creates. Every entity
-changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key).
+changed fires one :class:`ChangeEvent` (webhook topic + standard endpoint by key). After a
+change to the ledger (entries, invoices, payment terms) Exact's reports are recomputed
+(:mod:`.reports`): ReportingBalance, opening balances, open-item and aging lists, and the
+status of the payment terms whose settlement changed. What each stream maps to:
+:mod:`.mutable`.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from exactonline_sandbox import catalog
+from exactonline_sandbox import catalog, reports
 from exactonline_sandbox.fastrows import (
     DIMENSIONS,
     Snippets,
     refresh_entry_js,
     refresh_snippets,
 )
-from exactonline_sandbox.generator import DivisionGenerator, Ids
-from exactonline_sandbox.ledger import BANK, GENERAL, PURCHASE, SALES, LedgerGenerator
+from exactonline_sandbox.generator import SLOT_COUNT, SLOTS, DivisionGenerator, Ids
+from exactonline_sandbox.ledger import BANK, CASH, GENERAL, PURCHASE, SALES, LedgerGenerator
+from exactonline_sandbox.mutable import (
+    CHILDREN,
+    ENTRY,
+    ENTRY_KIND,
+    PROTECTED,
+    SIMPLE,
+    SYNC_ROWS,
+)
 from exactonline_sandbox.odata import ODataError, parse_date_value, wall_ms
+from exactonline_sandbox.timeline import Span
 
 if TYPE_CHECKING:
     from exactonline_sandbox.dataset import Dataset
@@ -39,54 +53,8 @@ class MutationError(Exception):
     """A mutation request that cannot be applied (message says what to change)."""
 
 
-# stream -> (table, key column, touched text column, webhook topic, standard endpoint)
-SIMPLE = {
-    "gl_accounts": ("glacc", "ID", "SearchCode", "GLAccounts", "financial/GLAccounts"),
-    "gl_classifications": ("glclass", "ID", "Description", "GLClassifications",
-                           "financial/GLClassifications"),
-    "accounts": ("account", "ID", "Remarks", "Accounts", "crm/Accounts"),
-    "contacts": ("contact", "ID", "JobTitleDescription", "Contacts", "crm/Contacts"),
-    "items": ("item", "ID", "SearchCode", "Items", "logistics/Items"),
-    "projects": ("project", "ID", "Description", "Projects", "project/Projects"),
-    "time_cost_transactions": ("tct", "ID", "Notes", "TimeTransactions",
-                               "project/TimeTransactions"),
-    "employees": ("employee", "ID", "City", "Employees", "payroll/Employees"),
-    "sales_orders": ("sorder", "ID", "Description", "SalesOrders", "salesorder/SalesOrders"),
-    "sales_order_lines": ("soline", "ID", "Description", "SalesOrders",
-                          "salesorder/SalesOrderLines"),
-    "payments": ("cashflow", "ID", None, "Payments", "cashflow/Payments"),
-    "receivables": ("cashflow", "ID", None, "Receivables", "cashflow/Receivables"),
-    "journals": ("journal", "ID", "Description", "Journals", "financial/Journals"),
-    "cost_centers": ("costcenter", "ID", "Description", "CostCenters", "hrm/Costcenters"),
-    "cost_units": ("costunit", "ID", "Description", "CostUnits", "hrm/Costunits"),
-    "vat_codes": ("vatcode", "ID", "Description", "VATCodes", "vat/VATCodes"),
-    "currencies": ("currency", "Code", "Description", "Currencies", "general/Currencies"),
-}
-# entry-based streams -> (entry Type or None for any, topic, endpoint, key column of entry)
-ENTRY = {
-    "transaction_lines": (None, "FinancialTransactions", "financialtransaction/Transactions",
-                          "EntryID"),
-    "sales_entries": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
-    "sales_entry_lines": (SALES, "SalesEntries", "salesentry/SalesEntries", "EntryID"),
-    "purchase_entries": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
-                         "EntryID"),
-    "purchase_entry_lines": (PURCHASE, "PurchaseEntries", "purchaseentry/PurchaseEntries",
-                             "EntryID"),
-    "purchase_invoices": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
-                          "PurchaseInvoiceID"),
-    "purchase_invoice_lines": (PURCHASE, "PurchaseInvoices", "purchase/PurchaseInvoices",
-                               "PurchaseInvoiceID"),
-    "general_journal_entries": (GENERAL, "GeneralJournalEntries",
-                                "generaljournalentry/GeneralJournalEntries", "EntryID"),
-    "general_journal_entry_lines": (GENERAL, "GeneralJournalEntries",
-                                    "generaljournalentry/GeneralJournalEntries", "EntryID"),
-    "bank_entries": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
-    "bank_entry_lines": (BANK, "BankEntries", "financialtransaction/BankEntries", "EntryID"),
-}
 #: Most rows one mutation may create, update or delete.
 MAX_COUNT = 1000
-PROTECTED = {"rid", "division", "ID", "Timestamp", "Code", "EntryID", "InvoiceID", "js",
-             "tlsnip"}
 
 
 class Mutator:
@@ -102,6 +70,7 @@ class Mutator:
             "SELECT value FROM meta WHERE key = 'mutation_serial'"
         ).fetchone()
         self.serial = int(row[0]) if row else 0
+        self._entries = 0  # entries created by the current mutation
         self.draws = 0  # random generators handed out in this mutation (see rng())
 
     # -- entry point ------------------------------------------------------------------------
@@ -135,6 +104,7 @@ class Mutator:
             raise MutationError('"fields" must be an object of Exact field values')
         with self.store.lock:
             self.serial += 1
+            self._entries = 0
             self.draws = 0
             self.conn.execute("BEGIN")
             try:
@@ -155,9 +125,13 @@ class Mutator:
         if stream in SIMPLE:
             return self.simple(division, stream, action, ids, count, fields)
         if stream in ENTRY:
-            return self.entries(division, stream, action, ids, count, fields)
+            result = self.entries(division, stream, action, ids, count, fields)
+            self.refresh_reports(division)
+            return result
         if stream == "sales_invoices":
-            return self.invoices(division, action, ids, count, fields)
+            result = self.invoices(division, action, ids, count, fields)
+            self.refresh_reports(division)
+            return result
         if stream == "purchase_orders":
             return self.purchase_orders(division, action, ids, count, fields)
         if stream == "divisions" and action == "update":
@@ -299,16 +273,23 @@ class Mutator:
         result = self._simple(division, stream, action, ids, count, fields)
         if SIMPLE[stream][0] in {table for table, *_ in DIMENSIONS}:
             refresh_snippets(self.conn, division)
+        if SIMPLE[stream][0] == "cashflow":
+            self.refresh_reports(division)
         return result
+
+    def refresh_reports(self, division: int) -> None:
+        """Recompute Exact's reports of a division after its ledger changed (:mod:`.reports`)."""
+        _, wall = self.now()
+        reports.refresh(self.conn, division, self.world.as_of, modified=wall,
+                        next_ts=lambda n: self.next_ts(division, n))
 
     def _simple(self, division: int, stream: str, action: str, ids: list | None,
                 count: int | None, fields: dict) -> tuple[list, list]:
         table, key, touch, topic, path = SIMPLE[stream]
         kind = {"payments": " AND kind = 'P'", "receivables": " AND kind = 'R'"}.get(stream, "")
         values = self.columns_for(table, stream, fields)
-        has_ts = table in ("glacc", "glclass", "account", "contact", "item", "project", "tct",
-                           "employee", "sorder", "soline")
-        etype = catalog.ENTITY_TYPES.get(stream)
+        has_ts = table in SYNC_ROWS
+        etype = catalog.ENTITY_TYPES.get("payment_terms" if table == "cashflow" else stream)
         _, wall = self.now()
         changed, events = [], []
         if action == "create":
@@ -322,8 +303,9 @@ class Mutator:
             for i in range(count or 1):
                 row = dict(zip(cols, template, strict=True))
                 row["rid"] = None
-                if "ID" in row:
-                    row["ID"] = guid()
+                for column in ("ID", "EntryID"):
+                    if column in row:
+                        row[column] = guid()
                 if table == "account":
                     number = self.conn.execute("SELECT count(*) FROM account WHERE division = ?",
                                                (division,)).fetchone()[0] + 1
@@ -350,11 +332,12 @@ class Mutator:
             if action == "delete":
                 self.conn.execute(f"DELETE FROM {table} WHERE rid = ?", (rid,))  # noqa: S608
                 removed = [key_value]
-                if table == "sorder":
+                if table in CHILDREN:
+                    child, link, child_stream = CHILDREN[table]
                     lines = [r[0] for r in self.conn.execute(
-                        "SELECT ID FROM soline WHERE order_r = ?", (rid,))]
-                    self.conn.execute("DELETE FROM soline WHERE order_r = ?", (rid,))
-                    self.deleted(division, catalog.ENTITY_TYPES["sales_order_lines"], lines)
+                        f"SELECT ID FROM {child} WHERE {link} = ?", (rid,))]  # noqa: S608
+                    self.conn.execute(f"DELETE FROM {child} WHERE {link} = ?", (rid,))  # noqa: S608
+                    self.deleted(division, catalog.ENTITY_TYPES[child_stream], lines)
                 if etype:
                     self.deleted(division, etype, removed)
                 changed.append({"stream": stream, "action": action, "ID": key_value,
@@ -391,9 +374,15 @@ class Mutator:
 
     # -- journal entries ----------------------------------------------------------------------
     def ledger(self, division: int) -> LedgerGenerator:
-        """A ledger generator over the division's current master data."""
+        """A ledger generator over the division's current master data.
+
+        Each call gets its own random stream (:meth:`rng`): two entries of one mutation never
+        share an ID.
+        """
         q = self.conn.execute
-        g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "")
+        g = DivisionGenerator(self.conn, division, self.world.options.seed, 1, "",
+                              Span.ending(self.world.as_of),
+                              reports.fiscal_start(self.conn, division))
         g.rng = self.rng(division)
         g.guid = Ids(g.rng)
         g.customers = [r for (r,) in q("SELECT rid FROM account WHERE division = ? AND "
@@ -413,20 +402,33 @@ class Mutator:
         g.gl = dict(q("SELECT Code, rid FROM glacc WHERE division = ?", (division,)).fetchall())
         g.journal = dict(q("SELECT Type, rid FROM journal WHERE division = ?",
                            (division,)).fetchall())
+        g.supplier_currency = dict(q("SELECT rid, Currency FROM account WHERE division = ? AND "
+                                     "Currency IS NOT NULL", (division,)).fetchall())
+        for currency, start, rate in q("SELECT SourceCurrency, StartDate, Rate FROM xrate "
+                                       "WHERE division = ?", (division,)):
+            day = datetime.fromtimestamp(start / 1000, tz=timezone.utc)
+            g.rates[(currency, day.year, day.month)] = rate
         g.snips = Snippets(self.conn, division)
         if not (g.customers and g.suppliers and g.vat and g.cc and g.cu):
             raise MutationError("the division lacks the master data to create entries")
         return LedgerGenerator(g)
 
     def new_entry(self, division: int, kind: int) -> int:
-        """Create one balanced entry of ``kind`` now; returns its rid."""
+        """Create one balanced entry of ``kind`` now; returns its rid.
+
+        Entry and invoice numbers continue after every number the division has given out
+        (the mutation serial lives in the database), so they never repeat.
+        """
+        self._entries += 1
         lg = self.ledger(division)
+        lg.counters = dict.fromkeys(lg.counters, 1_000_000 + self.serial * 100 + self._entries)
         utc, _ = self.now()
         utc = max(utc, -(-self.store.next_ts[division] // 32))
-        utc = utc - utc % 16 + 8  # the transaction-line ms slot
+        utc = utc - utc % SLOT_COUNT + SLOTS["tl"]  # the transaction-line ms slot
         if utc * 32 < self.store.next_ts[division]:
-            utc += 16
-        plan = {SALES: lg.sales_plan, PURCHASE: lg.purchase_plan, BANK: lg.bank_plan,
+            utc += SLOT_COUNT
+        plan = {SALES: lg.sales_plan, PURCHASE: lambda: lg.purchase_plan(utc),
+                BANK: lg.bank_plan, CASH: lg.cash_plan,
                 GENERAL: lambda: lg.general_plan(lg.rng.randint(2, 4))}[kind]()
         lg.write_entry(utc, kind, plan[1], plan[2])
         lg.w.flush()
@@ -472,7 +474,7 @@ class Mutator:
                                         (rid,)).fetchone()[0]
                 events.append(self.event(division, topic, action, key, path))
             return changed, events
-        type_cond = "" if kind is None else f" AND Type = {kind}"
+        type_cond = "" if kind is None else f" AND {ENTRY_KIND[kind]}"
         rows = self.pick(
             f"SELECT rid, {keycol} FROM entry WHERE division = ?{type_cond} AND {{cond}}",  # noqa: S608
             (division,), ids, count,
@@ -485,10 +487,13 @@ class Mutator:
                 changed += self.entry_items(stream, action, rid)
                 lines = [i for (i,) in self.conn.execute(
                     "SELECT ID FROM tl WHERE entry_r = ? ORDER BY LineNumber", (rid,))]
+                terms = [i for (i,) in self.conn.execute(
+                    "SELECT ID FROM cashflow WHERE entry_r = ?", (rid,))]
                 self.conn.execute("DELETE FROM tl WHERE entry_r = ?", (rid,))
                 self.conn.execute("DELETE FROM cashflow WHERE entry_r = ?", (rid,))
                 self.conn.execute("DELETE FROM entry WHERE rid = ?", (rid,))
                 self.deleted(division, catalog.ENTITY_TYPES["transaction_lines"], lines)
+                self.deleted(division, catalog.ENTITY_TYPES["payment_terms"], terms)
             else:
                 sets = {"Description": f"Updated {self.serial}", **values, "Modified": wall}
                 self.conn.execute(f"UPDATE entry SET {', '.join(f'{c} = ?' for c in sets)} "  # noqa: S608

@@ -77,6 +77,9 @@ from exactonline_sandbox._asgi import (
     send_response,
 )
 from exactonline_sandbox.clock import SandboxClock
+from exactonline_sandbox.oauth_store import Code as _Code
+from exactonline_sandbox.oauth_store import OAuthStore
+from exactonline_sandbox.oauth_store import RefreshToken as _RefreshToken
 from exactonline_sandbox.stats import SandboxStats
 
 #: Fraction of the access-token lifetime before which a refresh is "too early" (570/600).
@@ -107,24 +110,6 @@ class OAuthOptions:
     refresh_token_days: float = 30.0
     token_calls_per_day: int = 200
     code_seconds: float = 180.0
-
-
-@dataclass
-class _Code:
-    client_id: str
-    redirect_uri: str
-    expires_at: float
-
-
-@dataclass
-class _RefreshToken:
-    client_id: str
-    expires_at: float
-    rotated: bool = False
-    used_at: float | None = None
-    successor: str | None = None
-    predecessor: str | None = None
-    dead: bool = False
 
 
 def _oauth_error(status: int, error: str, description: str | None = None) -> Response:
@@ -176,26 +161,39 @@ def _same_client(a: str, b: str) -> bool:
 
 
 class OAuthServer:
-    """Codes, refresh tokens and access tokens of the sandbox's app, in memory.
+    """Codes, refresh tokens and access tokens of the sandbox's app.
 
-    All methods run on the server's event loop; a lock guards the state anyway because the
-    control API may be called from worker threads.
+    The state is held in memory and written through to ``store`` (the ``--db`` database, see
+    :mod:`.oauth_store`), so a restarted sandbox honours every login, rotation and grant time
+    of the previous process. All methods run on the server's event loop; a lock guards the
+    state anyway because the control API may be called from worker threads.
+
+    Args:
+        options: The app and the token lifetimes.
+        clock: The sandbox clock.
+        stats: Counters of the control API.
+        store: Where the state persists (default: memory only).
     """
 
-    def __init__(self, options: OAuthOptions, clock: SandboxClock, stats: SandboxStats) -> None:
+    def __init__(self, options: OAuthOptions, clock: SandboxClock, stats: SandboxStats,
+                 store: OAuthStore | None = None) -> None:
         self.options = options
         self.clock = clock
         self.stats = stats
+        self.store = store or OAuthStore(None)
         self._lock = threading.Lock()
-        self._codes: dict[str, _Code] = {}
-        self._refresh: dict[str, _RefreshToken] = {}
-        self._access: dict[str, tuple[str, float]] = {}
-        self._last_access_issued: dict[str, float] = {}
-        self._token_calls: dict[tuple[str, int], int] = {}
-        if options.refresh_token_seed:
-            self._refresh[options.refresh_token_seed] = _RefreshToken(
-                options.client_id, self._refresh_expiry()
-            )
+        state = self.store.load()
+        self._codes: dict[str, _Code] = state.codes
+        self._refresh: dict[str, _RefreshToken] = state.refresh
+        self._access: dict[str, tuple[str, float]] = state.access
+        self._last_access_issued: dict[str, float] = state.last_access_issued
+        self._token_calls: dict[tuple[str, int], int] = state.token_calls
+        seed = options.refresh_token_seed
+        # A seed the database already knows keeps its place in the chain (used, rotated):
+        # restarting with the same --refresh-token must not revive a rotated token.
+        if seed and seed not in self._refresh:
+            self._refresh[seed] = _RefreshToken(options.client_id, self._refresh_expiry())
+            self.store.put_refresh(seed, self._refresh[seed])
 
     # -- token values ---------------------------------------------------------------------
     def _refresh_expiry(self) -> float:
@@ -213,12 +211,15 @@ class OAuthServer:
             self._refresh[token] = _RefreshToken(
                 client_id or self.options.client_id, self._refresh_expiry()
             )
+            self.store.put_refresh(token, self._refresh[token])
         return token
 
     def forget_last_issue(self, client_id: str | None = None) -> None:
         """Let the next refresh of ``client_id`` through the 570-s rule (control API only)."""
+        client_id = client_id or self.options.client_id
         with self._lock:
-            self._last_access_issued.pop(client_id or self.options.client_id, None)
+            self._last_access_issued.pop(client_id, None)
+            self.store.put_last_issue(client_id, None)
 
     def _issue(self, client_id: str, predecessor: str | None = None) -> Response:
         now = self.clock.now()
@@ -229,12 +230,16 @@ class OAuthServer:
             self._refresh[refresh] = _RefreshToken(
                 client_id, self._refresh_expiry(), predecessor=predecessor
             )
+            self.store.put_access(access, *self._access[access])
+            self.store.put_refresh(refresh, self._refresh[refresh])
             if predecessor is not None:
                 self._redeemed(predecessor, refresh, now)
             self._last_access_issued[client_id] = now
+            self.store.put_last_issue(client_id, now)
             # Drop expired access tokens now and then so the map stays small.
             if len(self._access) > 1000:
                 self._access = {k: v for k, v in self._access.items() if v[1] > now}
+                self.store.prune_access(now)
         self.stats.incr("token_grants")
         seconds = self.options.access_token_seconds
         expires_in = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
@@ -271,6 +276,7 @@ class OAuthServer:
             self._codes[code] = _Code(
                 self.options.client_id, redirect_uri, self.clock.now() + self.options.code_seconds
             )
+            self.store.put_code(code, self._codes[code])
         query = {"code": code}
         if "state" in params:
             query["state"] = params["state"]
@@ -291,6 +297,7 @@ class OAuthServer:
         with self._lock:
             calls = self._token_calls.get((client_id, day), 0) + 1
             self._token_calls = {(client_id, day): calls}
+            self.store.put_token_calls(client_id, day, calls)
         if calls > self.options.token_calls_per_day:
             return _oauth_error(
                 400,
@@ -308,6 +315,7 @@ class OAuthServer:
     def _code_grant(self, form: dict[str, str], client_id: str) -> Response:
         with self._lock:
             code = self._codes.pop(form.get("code", ""), None)
+            self.store.drop_code(form.get("code", ""))
         if (
             code is None
             or code.expires_at <= self.clock.now()
@@ -324,13 +332,14 @@ class OAuthServer:
         successor issued earlier for ``token`` whose answer the client never stored.
         """
         entry = self._refresh[token]
-        if entry.predecessor is not None and entry.predecessor in self._refresh:
-            self._refresh[entry.predecessor].dead = True
-        if entry.successor is not None and entry.successor in self._refresh:
-            self._refresh[entry.successor].dead = True
+        for other in (entry.predecessor, entry.successor):
+            if other is not None and other in self._refresh:
+                self._refresh[other].dead = True
+                self.store.put_refresh(other, self._refresh[other])
         entry.rotated = True
         entry.used_at = now
         entry.successor = successor
+        self.store.put_refresh(token, entry)
 
     def _superseded(self, entry: _RefreshToken, now: float) -> bool:
         """Whether a used token is past its grace: successor redeemed or window over."""

@@ -6,6 +6,7 @@ The names and defaults are a public contract (../shared/DESIGN.md, "Sandbox").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 DEFAULT_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - documented sandbox default
@@ -20,6 +21,7 @@ class SandboxOptions:
     divisions: int = 2
     rows: int = 10000
     db_path: str | None = None
+    as_of: date | None = None
     minute_seconds: float = 60.0
     minutely_limit: int = 60
     daily_limit: int = 5000

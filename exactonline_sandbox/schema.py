@@ -16,10 +16,11 @@ TABLES: dict[str, str] = {
              "Hid INTEGER, City TEXT, Customer TEXT, CustomerCode TEXT, CustomerName TEXT, "
              "VATNumber TEXT, ChamberOfCommerceNumber TEXT, Email TEXT, StartDate DATE, "
              "DivisionMoveDate DATETIME, Created DATETIME, Modified DATETIME, ArchiveDate DATE, "
-             "HRLinkUnlinkDate DATETIME"),
+             "HRLinkUnlinkDate DATETIME, FiscalStartMonth INTEGER"),
     "glclass": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "Code TEXT, Name TEXT, Description TEXT, Parent TEXT, Balance TEXT, "
-                "Abstract INTEGER, Created DATETIME, Modified DATETIME"),
+                "Abstract INTEGER, Created DATETIME, Modified DATETIME, TaxonomyNamespace TEXT, "
+                "TaxonomyNamespaceDescription TEXT"),
     "glacc": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, Code TEXT, "
               "Description TEXT, SearchCode TEXT, BalanceSide TEXT, BalanceType TEXT, "
               "Type INTEGER, TypeDescription TEXT, VATCode TEXT, class_r INTEGER, "
@@ -44,7 +45,7 @@ TABLES: dict[str, str] = {
                 "Status TEXT, City TEXT, Country TEXT, Postcode TEXT, AddressLine1 TEXT, "
                 "Email TEXT, Phone TEXT, Website TEXT, VATNumber TEXT, ChamberOfCommerce TEXT, "
                 "Remarks TEXT, Created DATETIME, Modified DATETIME, tlsnip TEXT, StartDate DATE, "
-                "EndDate DATE, ControlledDate DATE, EstablishedDate DATE"),
+                "EndDate DATE, ControlledDate DATE, EstablishedDate DATE, Currency TEXT"),
     "contact": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
                 "account_r INTEGER, FirstName TEXT, LastName TEXT, FullName TEXT, "
                 "Initials TEXT, Gender TEXT, Email TEXT, Phone TEXT, JobTitleDescription TEXT, "
@@ -74,12 +75,14 @@ TABLES: dict[str, str] = {
               "FinancialYear INTEGER, FinancialPeriod INTEGER, account_r INTEGER, "
               "Description TEXT, InvoiceNumber INTEGER, YourRef TEXT, PaymentReference TEXT, "
               "AmountDC REAL, VATAmountDC REAL, Status INTEGER, PurchaseInvoiceID TEXT, "
-              "Created DATETIME, Modified DATETIME, js TEXT"),
+              "Created DATETIME, Modified DATETIME, js TEXT, Currency TEXT, Rate REAL, "
+              "AmountFC REAL"),
     "tl": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
            "entry_r INTEGER, etype INTEGER, LineNumber INTEGER, gl_r INTEGER, "
            "account_r INTEGER, AmountDC REAL, AmountVAT REAL, VATBase REAL, vat_r INTEGER, "
            "cc_r INTEGER, cu_r INTEGER, project_r INTEGER, item_r INTEGER, Quantity REAL, "
-           "Description TEXT, is_vat INTEGER, js TEXT"),
+           "Description TEXT, is_vat INTEGER, js TEXT, AmountFC REAL, InvoiceNumber INTEGER, "
+           "match_r INTEGER, Currency TEXT, Rate REAL, VATBaseFC REAL"),
     "invoice": ("rid INTEGER PRIMARY KEY, division INTEGER, InvoiceID TEXT, "
                 "InvoiceNumber INTEGER, InvoiceDate DATE, DueDate DATE, "
                 "OrderDate DATE, OrderNumber INTEGER, account_r INTEGER, journal_r INTEGER, "
@@ -109,20 +112,83 @@ TABLES: dict[str, str] = {
                "vat_r INTEGER"),
     "cashflow": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, kind TEXT, "
                  "account_r INTEGER, gl_r INTEGER, entry_r INTEGER, AmountDC REAL, "
-                 "Status INTEGER, PaidDate DATE, Created DATETIME, Modified DATETIME"),
+                 "Status INTEGER, PaidDate DATE, Created DATETIME, Modified DATETIME, "
+                 "Timestamp INTEGER"),
     "deleted": ("rid INTEGER PRIMARY KEY, division INTEGER, Timestamp INTEGER, ID TEXT, "
                 "EntityKey TEXT, EntityType INTEGER, DeletedDate DATETIME"),
+    # -- fiscal calendar, currencies, reporting scheme, budgets (fiscal.py) --------------------
+    "finperiod": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, FinYear INTEGER, "
+                  "FinPeriod INTEGER, StartDate DATE, EndDate DATE, Created DATETIME, "
+                  "Modified DATETIME"),
+    "xrate": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, SourceCurrency TEXT, "
+              "TargetCurrency TEXT, Rate REAL, StartDate DATE, Created DATETIME, "
+              "Modified DATETIME"),
+    "glscheme": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Code TEXT, "
+                 "Description TEXT, Main INTEGER, TargetNamespace TEXT, Created DATETIME, "
+                 "Modified DATETIME"),
+    "glmap": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, gl_r INTEGER, "
+              "class_r INTEGER, scheme_r INTEGER"),
+    "budget": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, ScenarioID TEXT, "
+               "ScenarioCode TEXT, ScenarioDescription TEXT, gl_r INTEGER, "
+               "ReportingYear INTEGER, ReportingPeriod INTEGER, AmountDC REAL, "
+               "Created DATETIME, Modified DATETIME"),
+    # -- order-to-cash documents (commerce.py) -------------------------------------------------
+    "subscr": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, Timestamp INTEGER, "
+               "Number INTEGER, Description TEXT, account_r INTEGER, StartDate DATE, "
+               "EndDate DATE, InvoicingStartDate DATE, TypeCode TEXT, "
+               "TypeDescription TEXT, Created DATETIME, Modified DATETIME"),
+    "subline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                "subscr_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+                "UnitPrice REAL, AmountDC REAL, FromDate DATE, ToDate DATE, "
+                "Description TEXT, Modified DATETIME"),
+    "quote": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+              "QuotationNumber INTEGER, QuotationDate DATE, DueDate DATE, "
+              "ClosingDate DATE, account_r INTEGER, Description TEXT, Status INTEGER, "
+              "AmountDC REAL, VATAmount REAL, Created DATETIME, Modified DATETIME"),
+    "quoteline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                  "quote_r INTEGER, LineNumber INTEGER, item_r INTEGER, Quantity REAL, "
+                  "UnitPrice REAL, AmountDC REAL, VATAmount REAL, vat_r INTEGER, "
+                  "Description TEXT, Modified DATETIME"),
+    "delivery": ("rid INTEGER PRIMARY KEY, division INTEGER, EntryID TEXT, Timestamp INTEGER, "
+                 "DeliveryNumber INTEGER, DeliveryDate DATE, account_r INTEGER, "
+                 "order_r INTEGER, Description TEXT, Created DATETIME, Modified DATETIME"),
+    "deliveryline": ("rid INTEGER PRIMARY KEY, division INTEGER, ID TEXT, Timestamp INTEGER, "
+                     "delivery_r INTEGER, LineNumber INTEGER, soline_r INTEGER, "
+                     "item_r INTEGER, QuantityOrdered REAL, QuantityDelivered REAL, "
+                     "Description TEXT, Modified DATETIME"),
+    # -- Exact's reports, derived from the ledger (reports.py; rebuilt after changes) -----------
+    "rbal": ("rid INTEGER PRIMARY KEY, division INTEGER, ReportingYear INTEGER, "
+             "ReportingPeriod INTEGER, gl_r INTEGER, cc_r INTEGER, cu_r INTEGER, "
+             "Type INTEGER, Status INTEGER, Amount REAL, AmountDebit REAL, "
+             "AmountCredit REAL, Count INTEGER"),
+    "obal": ("rid INTEGER PRIMARY KEY, division INTEGER, which TEXT, ReportingYear INTEGER, "
+             "gl_r INTEGER, Amount REAL"),
+    "openitem": ("rid INTEGER PRIMARY KEY, division INTEGER, kind TEXT, cash_r INTEGER, "
+                 "account_r INTEGER, entry_r INTEGER, Amount REAL, AmountDC REAL, "
+                 "Currency TEXT"),
+    "aging": ("rid INTEGER PRIMARY KEY, division INTEGER, kind TEXT, account_r INTEGER, "
+              "Currency TEXT, Group1 REAL, Group2 REAL, Group3 REAL, Group4 REAL, "
+              "Total REAL"),
 }
 
+
 SYNC_TABLES = ("glclass", "glacc", "account", "contact", "item", "employee", "project", "tct",
-               "tl", "sinv", "sorder", "soline", "poline", "deleted")
+               "tl", "sinv", "sorder", "soline", "poline", "deleted", "cashflow", "subscr",
+               "subline", "quote", "quoteline", "delivery", "deliveryline")
 
 INDEXES = [
     *(f"CREATE INDEX IF NOT EXISTS ix_{t}_ts ON {t}(division, Timestamp)" for t in SYNC_TABLES),
     *(f"CREATE INDEX IF NOT EXISTS ix_{t}_id ON {t}(division, ID)" for t in (
         "glclass", "glacc", "account", "contact", "item", "employee", "project", "tct", "tl",
         "sinv", "sorder", "soline", "poline", "cashflow", "journal", "costcenter", "costunit",
-        "vatcode")),
+        "vatcode", "subline", "quote", "quoteline", "deliveryline", "finperiod", "xrate",
+        "glscheme", "glmap", "budget")),
+    "CREATE INDEX IF NOT EXISTS ix_subscr_id ON subscr(division, EntryID)",
+    "CREATE INDEX IF NOT EXISTS ix_delivery_id ON delivery(division, EntryID)",
+    "CREATE INDEX IF NOT EXISTS ix_tl_match ON tl(match_r)",
+    "CREATE INDEX IF NOT EXISTS ix_rbal_div ON rbal(division)",
+    "CREATE INDEX IF NOT EXISTS ix_openitem_div ON openitem(division, cash_r)",
+    "CREATE INDEX IF NOT EXISTS ix_budget_mod ON budget(division, Modified)",
     # GUID keys are unique across divisions: single-column indexes also serve filters on a
     # joined table's key (e.EntryID = ?), which carry no division condition of their own.
     "CREATE INDEX IF NOT EXISTS ix_entry_id ON entry(EntryID)",

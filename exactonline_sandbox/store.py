@@ -2,7 +2,10 @@
 
 One database file holds every division. Without ``db_path`` it is a temporary file removed by
 :meth:`Store.close`; with ``db_path`` an existing file built with the same seed, divisions and
-rows (recorded in table ``meta``) is reused as is, so restarts are instant.
+rows (recorded in table ``meta``) is reused as is, so restarts are instant. Its as-of date is
+kept too: without an explicit ``as_of`` a reused file keeps the date it was built for (so an
+administration does not change under a warehouse that loaded it); an explicit different
+``as_of`` rebuilds it.
 
 Queries return rows as ready JSON text (see :mod:`.render`). All access goes through one
 connection guarded by a lock (the ASGI app calls in from the event loop; webhooks run elsewhere).
@@ -16,12 +19,14 @@ import sqlite3
 import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from exactonline_sandbox import build, fastrows, generic, schema
 from exactonline_sandbox.catalog import Endpoint
 from exactonline_sandbox.odata import Comparison, Logical
 from exactonline_sandbox.render import aliases, filter_sql, row_sql
+from exactonline_sandbox.timeline import Span
 
 SCHEMA_VERSION = "4"  # bump when the generated data or schema changes
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -57,7 +62,8 @@ class Store:
     """SQLite-backed accounting data for every division of one sandbox."""
 
     def __init__(self, *, seed: int, divisions: list[int], rows: int, current: int,
-                 user: str, username: str, db_path: str | None = None) -> None:
+                 user: str, username: str, db_path: str | None = None,
+                 as_of: date | None = None, today: date | None = None) -> None:
         self.seed, self.divisions, self.rows = seed, divisions, rows
         self.current, self.user, self.username = current, user, username
         self.lock = threading.RLock()
@@ -67,7 +73,11 @@ class Store:
                                     isolation_level=None)
         self.generic_ready: set[str] = set()  # generic tables known to exist (generic.ensure)
         build.pragmas(self.conn)
-        if not self._reusable():
+        stored = self._reusable()
+        if stored is not None and as_of in (None, stored):
+            self.as_of = stored
+        else:
+            self.as_of = as_of or today or date.today()
             self._build()
         self.next_ts: dict[int, int] = {}
         for division in divisions:
@@ -87,16 +97,22 @@ class Store:
     def _signature(self) -> str:
         return f"{SCHEMA_VERSION}:{self.seed}:{','.join(map(str, self.divisions))}:{self.rows}"
 
-    def _reusable(self) -> bool:
+    def _reusable(self) -> date | None:
+        """The as-of date of an existing database built with this signature, else None."""
         try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'signature'").fetchone()
+            rows = dict(self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('signature', 'as_of')").fetchall())
         except sqlite3.Error:
-            return False
-        return bool(row) and row[0] == self._signature()
+            return None
+        if rows.get("signature") != self._signature() or "as_of" not in rows:
+            return None
+        return date.fromisoformat(rows["as_of"])
 
     def _build(self) -> None:
-        build.build(self.conn, self.path, self.seed, self.divisions, self.rows)
+        build.build(self.conn, self.path, self.seed, self.divisions, self.rows,
+                    Span.ending(self.as_of))
         self.conn.execute("INSERT INTO meta VALUES ('signature', ?)", (self._signature(),))
+        self.conn.execute("INSERT INTO meta VALUES ('as_of', ?)", (self.as_of.isoformat(),))
 
     def close(self) -> None:
         """Close the connection; remove the temporary database if this store made one."""

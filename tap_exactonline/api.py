@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import typing as t
+from collections import Counter
 from collections.abc import Mapping
 from http import HTTPStatus
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_exactonline import odata
 from tap_exactonline.ratelimit import RateLimiter
+from tap_exactonline.regions import refused_on_this_machine, unreachable_advice
 
 if t.TYPE_CHECKING:
     from tap_exactonline.auth import ExactOnlineAuthenticator
@@ -137,6 +139,10 @@ class ExactOnlineHTTP:
         self.limiter = limiter
         self.logger = logger
         self._sessions = threading.local()
+        self.calls: Counter[int] = Counter()
+        """API calls sent per division (429s and retries included: Exact counts them too)."""
+        self.answered = False
+        """Whether the host has answered a call of this run."""
 
     @property
     def session(self) -> requests.Session:
@@ -173,6 +179,8 @@ class ExactOnlineHTTP:
             ExactOnlineAPIError: Status 401: still refused after
                 :data:`MAX_REAUTHORIZATIONS` new access tokens (one line saying so).
             requests.RequestException: Connection errors and timeouts (retried by the caller).
+            ExactOnlineError: The first connection of the run was refused on this machine
+                (local sandbox not running): one line naming the URL and what to start.
         """
         session = session or self.session
         refused: list[str] = []
@@ -180,7 +188,20 @@ class ExactOnlineHTTP:
         while True:
             self.limiter.before_request(division)
             request = self.authenticator(request)
-            response = session.send(request, timeout=timeout)
+            if division is not None:
+                self.calls[division] += 1
+            try:
+                response = session.send(request, timeout=timeout)
+            except requests.ConnectionError as exc:
+                if not self.answered and refused_on_this_machine(str(request.url), exc):
+                    # Nothing ever listened on this machine's port this run (the local sandbox
+                    # is not running): say so now instead of after a minute of retries. Once
+                    # the host has answered, a refusal is retried (a restart in progress).
+                    raise ExactOnlineError(
+                        f"cannot reach {self.base_url}: {unreachable_advice(self.base_url)}"
+                    ) from None
+                raise
+            self.answered = True
             self.limiter.after_response(division, response.status_code, response.headers)
             if response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
                 throttled += 1

@@ -346,9 +346,15 @@ class ExactOnlineStream(RESTStream):
         if self.run.division_stopped(division):
             self.logger.info("%s: division %s skipped (stopped earlier)", self.name, division)
             return
+        shown = division if self.partitioned else None
+        bookmark = self.get_context_state(context).get("replication_key_value")
+        self.run.summary.partition_started(self.name, shown, bookmark)
+        rows = 0
         try:
             self.prepare_partition(context, division)
-            yield from self.request_records(context)
+            for record in self.request_records(context):
+                rows += 1
+                yield record
         except DailyLimitReached as exc:
             self.abandon_partition(context)
             self.run.stop_division(
@@ -365,13 +371,15 @@ class ExactOnlineStream(RESTStream):
         except PageLoopError as exc:
             self.abandon_partition(context)
             self.run.record_failure(str(exc))
+        finally:
+            self.run.summary.rows_read(self.name, shown, rows)
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """Finalize STATE (SDK), then tell the run this stream has finished (4xx report)."""
         super().finalize_state_progress_markers(state)
         if state is None:
             self.warn_min_values()
-            self.run.stream_finished(self.name)
+            self.run.stream_finished(self.name, self.tap_state)
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Hook run before the first request of a partition (may call the API)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+from urllib.parse import urlsplit
 
 import click
 import requests
@@ -25,7 +26,7 @@ from singer_sdk.plugin_base import SingerCommand
 from tap_exactonline.api import ExactOnlineError
 from tap_exactonline.auth import ReauthorizationRequired, TokenEndpointError
 from tap_exactonline.inputs import InputError, divisions_from_environment
-from tap_exactonline.regions import UnknownRegionError
+from tap_exactonline.regions import UnknownRegionError, unreachable_advice
 from tap_exactonline.tokenstore import TokenStoreError
 
 #: Errors whose ``str()`` is already the one line a user should read.
@@ -48,6 +49,8 @@ def config_error_line(exc: ConfigValidationError) -> str:
 
 def one_line(exc: BaseException) -> str | None:
     """The line to print for ``exc``, or None when it is not a known failure (a bug)."""
+    if isinstance(exc, TokenEndpointError) and "reaching http" in str(exc):
+        return f"{exc}; {unreachable_advice(str(exc))}"
     if isinstance(exc, ONE_LINE_ERRORS):
         return str(exc)
     if isinstance(exc, ConfigValidationError):
@@ -55,8 +58,10 @@ def one_line(exc: BaseException) -> str | None:
     if isinstance(exc, RetriableAPIError):
         return f"still failing after retries: {exc}"
     if isinstance(exc, requests.RequestException):
-        return (f"cannot reach Exact Online ({type(exc).__name__}): check base_url/region and "
-                "the network, then run again")
+        url = getattr(exc.request, "url", None) or ""
+        origin = f" at {urlsplit(url).scheme}://{urlsplit(url).netloc}" if url else ""
+        return (f"cannot reach Exact Online{origin} ({type(exc).__name__}): "
+                f"{unreachable_advice(url)}")
     return None
 
 

@@ -6,8 +6,10 @@ an administration lives in one region and is reached only on that region's host.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 REGION_HOSTS: dict[str, str] = {
     "nl": "https://start.exactonline.nl",
@@ -48,3 +50,40 @@ def resolve_base_url(settings: Mapping[str, Any]) -> str:
         raise UnknownRegionError(
             f"region {region!r} is not an Exact Online region: use one of {allowed}"
         ) from None
+
+
+_URL = re.compile(r"https?://[^\s/]+")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def refused_on_this_machine(url: str, exc: BaseException) -> bool:
+    """Whether ``exc`` is a refused connection to a loopback host (nothing listens there).
+
+    Retrying cannot help then (the local sandbox is not running), unlike a refused or reset
+    connection to Exact Online, which may be a passing network fault.
+    """
+    host = urlsplit(url).hostname
+    return host in _LOOPBACK and "refused" in str(exc).lower()
+
+
+def unreachable_advice(text: str) -> str:
+    """What to do when the first URL in ``text`` did not answer (one clause, no secrets).
+
+    A loopback host is the local sandbox (or a webhook receiver): nothing to check on the
+    network, something has to be started. Anything else is a network or region problem.
+
+    Args:
+        text: A URL, or an error message that contains one (only scheme, host and port are
+            used).
+    """
+    match = _URL.search(text)
+    if not match:
+        return "check base_url/region and the network, then run again"
+    host = match.group(0)
+    parts = urlsplit(host)
+    if parts.hostname in _LOOPBACK:
+        port = f" --port {parts.port}" if parts.port else ""
+        return (f"nothing answers at {host} on this machine: start the local sandbox there "
+                f"(`exactonline sandbox serve{port}`, see the demo environment in meltano.yml)"
+                " or set base_url to where Exact Online is")
+    return f"check that {host} is reachable from here (base_url/region, proxy, network)"

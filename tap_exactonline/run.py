@@ -8,7 +8,9 @@ the tap. The run holds:
   (``all_divisions``), else the CurrentDivision of ``/api/v1/current/Me``;
 * Exact lookups the streams need per division (DivisionMoveDate, SyncTimestamp);
 * the outcome: divisions stopped early (daily limit, no access) and the one-line failures that
-  make the run exit non-zero once every stream has written its STATE.
+  make the run exit non-zero once every stream has written its STATE;
+* the run summary (:mod:`tap_exactonline.summary`): rows and bookmarks per stream and
+  division, API calls per division, logged as one INFO table when the run ends.
 
 Bookkeeping is guarded by a lock, so partitions of several divisions may run at once.
 """
@@ -26,6 +28,7 @@ from tap_exactonline.api import ExactOnlineError, ExactOnlineHTTP
 from tap_exactonline.auth import ExactOnlineAuthenticator
 from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
 from tap_exactonline.regions import resolve_base_url
+from tap_exactonline.summary import RunSummary
 
 
 class KeyRecorder(t.Protocol):
@@ -63,6 +66,8 @@ class Run:
         self._division_rows: list[dict[str, t.Any]] | None = None
         #: The run's ``delete_detection`` (key recording, passes); set by the tap when it syncs.
         self.delete_detection: KeyRecorder | None = None
+        self.summary = RunSummary()
+        """Rows and bookmarks per partition, for the table at the end (``log_summary``)."""
 
     # -- HTTP ---------------------------------------------------------------------------------
     @cached_property
@@ -184,14 +189,18 @@ class Run:
         with self._lock:
             self.failures.append(message)
 
-    def stream_finished(self, name: str) -> None:
+    def stream_finished(self, name: str, state: Mapping[str, t.Any] | None = None) -> None:
         """Called when stream ``name`` has written its final STATE; ends the run if it failed.
+
+        After the last selected stream the run summary is logged (``state``: the tap's STATE,
+        for the final bookmarks), then the failures are raised.
 
         Raises:
             ExactOnlineError: ``name`` is the last selected stream and a partition failed.
         """
         selected = self.selected_streams()
         if selected and selected[-1] == name:
+            self.log_summary(state or {})
             self.raise_failures()
 
     def raise_failures(self) -> None:
@@ -205,3 +214,16 @@ class Run:
         if self.failures:
             more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
             raise ExactOnlineError(self.failures[0] + more)
+
+    def log_summary(self, state: Mapping[str, t.Any]) -> None:
+        """Log the run summary (one INFO table); nothing when no partition was read.
+
+        Args:
+            state: The tap's STATE at the end of the run.
+        """
+        if self.summary.empty:
+            return
+        http = self.__dict__.get("http")  # the cached property, only if the run built it
+        calls = dict(http.calls) if http is not None else {}
+        left = {d: http.limiter.budget(d)["day_remaining"] for d in calls} if http else {}
+        self.logger.info(self.summary.render(state, calls, left))

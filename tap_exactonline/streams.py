@@ -13,6 +13,13 @@ Families (base classes carry the behaviour; the rows of :data:`CATALOG` are decl
   (Exact's clock, less :data:`MODIFIED_SAFETY_MARGIN`): a row changed on an already-read page
   while later pages were read is read again next run.
 * :class:`FullTableStream` -- small reference tables, read in full every run.
+* :class:`SnapshotStream` -- Exact's reports (ReportingBalance, opening balances, the ``read/``
+  open-item and aging lists): read in full every run, each record stamped with
+  ``SnapshotTakenAt`` (when the tap read it), since a report describes the administration at
+  that moment only; the latest snapshot per division is the current one.
+
+Replication per endpoint follows the fact sheet's order of preference: ``sync/`` (Timestamp,
+deletions from sync/Deleted) > ``bulk/`` > ``Modified ge`` > full table.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -51,11 +58,16 @@ class StreamSpec:
         endpoint: Path under ``/api/v1/{division}/``.
         key: Exact's entity key (the stream key is ``Division`` + key).
         reference: Entry of ``reference/exact_entities.json`` holding the field list.
-        family: ``sync``, ``modified`` or ``full_table``.
+        family: ``sync``, ``modified``, ``full_table`` or ``snapshot``.
         page_size: Rows per page Exact serves.
         entity_type: sync/Deleted EntityType code of this stream's rows (sync family).
         sync_timestamp_endpoint: ``endPoint`` value of ``read/sync/Sync/SyncTimestamp`` when
             Exact supports seeding this endpoint from a date (fact sheet §5, S4).
+        expand: Navigation property of ``endpoint`` holding the lines (expanded-lines streams).
+        extra_keys: Key fields before ``key`` in the stream key (composite Exact keys, e.g.
+            ``ReportingYear`` of the opening balances: ``Division, ReportingYear, GLAccount``).
+        opt_in: Personal data (payroll): read only when the ``opt_in_streams`` setting lists
+            it and it is selected; the catalog marks it ``selected-by-default: false``.
     """
 
     name: str
@@ -67,11 +79,19 @@ class StreamSpec:
     entity_type: int | None = None
     sync_timestamp_endpoint: str | None = None
     expand: str | None = None
+    extra_keys: tuple[str, ...] = ()
+    opt_in: bool = False
+
+    @property
+    def primary_keys(self) -> tuple[str, ...]:
+        """The stream key: ``Division``, then :attr:`extra_keys`, then :attr:`key`."""
+        return ("Division", *self.extra_keys, self.key)
 
 
-def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None) -> StreamSpec:
+def _sync(name: str, endpoint: str, entity_type: int | None, seed: str | None = None,
+          key: str = "ID") -> StreamSpec:
     reference = "sync_" + endpoint.removeprefix("sync/").replace("/", "_")
-    return StreamSpec(name, endpoint, "ID", reference, "sync", 1000, entity_type, seed)
+    return StreamSpec(name, endpoint, key, reference, "sync", 1000, entity_type, seed)
 
 
 def _modified(name: str, endpoint: str, key: str, reference: str, page: int = 60) -> StreamSpec:
@@ -83,8 +103,14 @@ def _lines(name: str, header_endpoint: str, navigation: str, reference: str) -> 
     return StreamSpec(name, header_endpoint, "ID", reference, "modified", expand=navigation)
 
 
-def _full(name: str, endpoint: str, key: str, reference: str) -> StreamSpec:
-    return StreamSpec(name, endpoint, key, reference, "full_table")
+def _full(name: str, endpoint: str, key: str, reference: str,
+          extra_keys: tuple[str, ...] = ()) -> StreamSpec:
+    return StreamSpec(name, endpoint, key, reference, "full_table", extra_keys=extra_keys)
+
+
+def _snapshot(name: str, endpoint: str, key: str, reference: str,
+              extra_keys: tuple[str, ...] = ()) -> StreamSpec:
+    return StreamSpec(name, endpoint, key, reference, "snapshot", extra_keys=extra_keys)
 
 
 CATALOG: tuple[StreamSpec, ...] = (
@@ -105,7 +131,8 @@ CATALOG: tuple[StreamSpec, ...] = (
         14,
         "TimeCostTransactions",
     ),
-    _sync("employees", "sync/Payroll/Employees", 42),
+    # Payroll personal data: read only when listed in opt_in_streams and selected.
+    replace(_sync("employees", "sync/Payroll/Employees", 42), opt_in=True),
     _sync("deleted", "sync/Deleted", None),
     _modified("payments", "bulk/Cashflow/Payments", "ID", "bulk_Cashflow_Payments", 1000),
     _modified("receivables", "bulk/Cashflow/Receivables", "ID", "bulk_Cashflow_Receivables", 1000),
@@ -144,6 +171,40 @@ CATALOG: tuple[StreamSpec, ...] = (
     _full("divisions", "system/Divisions", "Code", "Divisions"),
     _full("vat_codes", "vat/VATCodes", "ID", "VATCodes"),
     _full("currencies", "general/Currencies", "Code", "Currencies"),
+    # -- finance reporting and the order-to-cash chain (issue 15) ------------------------------
+    # sync: Timestamp, deletions in sync/Deleted under these EntityTypes (fact sheet §5).
+    _sync("payment_terms", "sync/Cashflow/PaymentTerms", 10),
+    _sync("subscriptions", "sync/Subscription/Subscriptions", 23, "Subscriptions", "EntryID"),
+    _sync("subscription_lines", "sync/Subscription/SubscriptionLines", 24, "SubscriptionLines"),
+    _sync("quotations", "sync/CRM/QuotationHeaders", 34, "QuotationHeaders"),
+    _sync("quotation_lines", "sync/CRM/QuotationLines", 35, "QuotationLines"),
+    _sync("goods_deliveries", "sync/SalesOrder/GoodsDeliveries", 16, "GoodsDeliveries",
+          "EntryID"),
+    _sync("goods_delivery_lines", "sync/SalesOrder/GoodsDeliveryLines", 17,
+          "GoodsDeliveryLines"),
+    # Modified: no sync or bulk twin; Exact keeps no deletion log for these.
+    _modified("budgets", "budget/Budgets", "ID", "Budgets"),
+    _modified("financial_periods", "financial/FinancialPeriods", "ID", "FinancialPeriods"),
+    _modified("gl_schemes", "financial/GLSchemes", "ID", "GLSchemes"),
+    _modified("exchange_rates", "financial/ExchangeRates", "ID", "ExchangeRates"),
+    _modified("cash_entries", "financialtransaction/CashEntries", "EntryID", "CashEntries"),
+    _modified("cash_entry_lines", "financialtransaction/CashEntryLines", "ID", "CashEntryLines"),
+    # Full table: no Modified field.
+    _full("gl_account_classification_mappings", "financial/GLAccountClassificationMappings",
+          "ID", "GLAccountClassificationMappings"),
+    # Snapshots: Exact's reports (its per-period totals, opening balances and the read/ lists)
+    # describe the administration at the moment of reading; no change marker, read in full.
+    _snapshot("reporting_balances", "financial/ReportingBalance", "ID", "ReportingBalance"),
+    _snapshot("opening_balances_current_year", "openingbalance/CurrentYear/AfterEntry",
+              "GLAccount", "OpeningBalanceCurrentYearAfterEntry", ("ReportingYear",)),
+    _snapshot("opening_balances_previous_year", "openingbalance/PreviousYear/AfterEntry",
+              "GLAccount", "OpeningBalancePreviousYearAfterEntry", ("ReportingYear",)),
+    _snapshot("receivables_list", "read/financial/ReceivablesList", "HID", "ReceivablesList"),
+    _snapshot("payables_list", "read/financial/PayablesList", "HID", "PayablesList"),
+    _snapshot("aging_receivables_list", "read/financial/AgingReceivablesList", "AccountId",
+              "AgingReceivablesList"),
+    _snapshot("aging_payables_list", "read/financial/AgingPayablesList", "AccountId",
+              "AgingPayablesList"),
 )
 SPECS: dict[str, StreamSpec] = {spec.name: spec for spec in CATALOG}
 #: sync/Deleted EntityType code -> our stream that the deleted row belonged to.
@@ -167,6 +228,12 @@ TAP_FIELDS: dict[str, dict[str, t.Any]] = {
         "type": ["string", "null"],
         "description": "Our stream the deleted row belonged to (from EntityType); null when "
         "the tap has no stream for that EntityType.",
+    },
+    "SnapshotTakenAt": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "When the tap read this report (UTC): Exact's read/ lists describe the "
+        "administration at that moment.",
     },
 }
 
@@ -527,6 +594,25 @@ class FullTableStream(CatalogStream):
         return True
 
 
+class SnapshotStream(FullTableStream):
+    """One of Exact's reports, read in full; every record gets ``SnapshotTakenAt``.
+
+    ``SnapshotTakenAt`` is the moment (UTC, ISO-8601) the tap asked for the partition's first
+    page, the same on every record of a division's snapshot.
+    """
+
+    def prepare_partition(self, context: Context | None, division: int) -> None:
+        """Note the moment this division's snapshot is taken."""
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self._snapshot_taken_at = now.isoformat()
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Stamp the record with the snapshot moment."""
+        if "SnapshotTakenAt" in self.schema["properties"]:
+            row["SnapshotTakenAt"] = self._snapshot_taken_at
+        return row
+
+
 class DivisionsStream(FullTableStream):
     """``system/Divisions``: every division the user may access, read once (not partitioned).
 
@@ -546,6 +632,7 @@ _FAMILY: dict[str, type[CatalogStream]] = {
     "sync": SyncStream,
     "modified": ModifiedStream,
     "full_table": FullTableStream,
+    "snapshot": SnapshotStream,
 }
 _SPECIAL: dict[str, type[CatalogStream]] = {
     "deleted": DeletedStream,
@@ -563,13 +650,14 @@ def _class_name(name: str) -> str:
 def _declare(spec: StreamSpec) -> type[CatalogStream]:
     base = _SPECIAL.get(spec.name) or _FAMILY[spec.family]
     attrs: dict[str, t.Any] = {
-        "__doc__": f"``{spec.endpoint}`` ({spec.family}, key Division + {spec.key}).",
+        "__doc__": f"``{spec.endpoint}`` ({spec.family}, key {' + '.join(spec.primary_keys)}).",
         "__module__": __name__,
         "spec": spec,
         "name": spec.name,
         "path": spec.endpoint,
         "endpoint": spec.endpoint,
-        "primary_keys": ("Division", spec.key),
+        "primary_keys": spec.primary_keys,
+        "selected_by_default": not spec.opt_in,
         "page_size": spec.page_size,
         "schema": StreamSchema(_SCHEMAS),
     }
@@ -582,4 +670,6 @@ REPLICATION_KEYS: dict[str, str | None] = {
     cls.spec.name: (cls.replication_key if isinstance(cls.replication_key, str) else None)
     for cls in STREAM_TYPES
 }
+#: Streams read only when the ``opt_in_streams`` setting lists them (personal data).
+OPT_IN_STREAMS: frozenset[str] = frozenset(spec.name for spec in CATALOG if spec.opt_in)
 globals().update({cls.__name__: cls for cls in STREAM_TYPES})

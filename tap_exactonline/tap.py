@@ -11,64 +11,48 @@ import typing as t
 from functools import cached_property
 
 import click
+import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
-from singer_sdk.mapper import PluginMapper
 from singer_sdk.plugin_base import _ConfigInput
-from singer_sdk.singerlib import Catalog
 from typing_extensions import override
 
 from tap_exactonline import command, inputs
+from tap_exactonline.api import ExactOnlineError
 from tap_exactonline.deletedetection import DeleteDetection
+from tap_exactonline.logs import quiet_sdk_noise
+from tap_exactonline.mapper import CatalogStreamMapper
 from tap_exactonline.parallel import ParallelSync
 from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
-from tap_exactonline.streams import DELETE_DETECTION_STREAMS, REPLICATION_KEYS, STREAM_TYPES
+from tap_exactonline.streams import (
+    DELETE_DETECTION_STREAMS,
+    OPT_IN_STREAMS,
+    REPLICATION_KEYS,
+    STREAM_TYPES,
+)
 from tap_exactonline.tombstones import deletions_first
 
 if t.TYPE_CHECKING:
+    from singer_sdk.singerlib import Catalog
     from singer_sdk.streams import Stream
 
 #: Divisions read at once unless ``parallel_divisions`` says otherwise.
 DEFAULT_PARALLEL_DIVISIONS = 4
 
 
-class CatalogStreamMapper(PluginMapper):
-    """The SDK's stream-map registry; a deselected stream is registered with its full schema.
-
-    Works around meltano/sdk#1942 (fixed upstream by meltano/sdk#3046, not in singer-sdk
-    0.54.9): ``PluginMapper.register_raw_streams_from_catalog`` registers every catalog
-    stream with its *selected* schema. A deselected stream's selected schema has no
-    properties, so a ``'*'`` map (e.g. audit columns) fails its key-property check for that
-    stream and the whole run stops before extracting: ``StreamMapConfigError: Invalid key
-    properties for 'employees': [Division,ID]. Property 'Division' was not detected in
-    schema.`` As upstream now does, a deselected stream gets its full catalog schema (it
-    writes nothing unless force-selected, e.g. by ``--test``, which then finds its maps);
-    selected streams go through the SDK's own registration unchanged.
-    """
-
-    @override
-    def register_raw_streams_from_catalog(self, catalog: Catalog) -> None:
-        for catalog_entry in catalog.streams:
-            if catalog_entry.metadata.resolve_selection().get((), True):  # = Stream.selected
-                super().register_raw_streams_from_catalog(
-                    Catalog({catalog_entry.tap_stream_id: catalog_entry})
-                )
-            else:
-                self.register_raw_stream_schema(
-                    catalog_entry.stream or catalog_entry.tap_stream_id,
-                    catalog_entry.schema.to_dict(),
-                    catalog_entry.key_properties,
-                )
+#: Errors the command reports in one line (command.one_line): the SDK logs none of them.
+ONE_LINE_ERRORS = (*command.ONE_LINE_ERRORS, RetriableAPIError, requests.RequestException)
 
 
 class TapExactOnline(Tap):
     """Singer tap for Exact Online: finance catalog per division, Timestamp/Modified bookmarks."""
 
     name = "tap-exactonline"
+    _opt_in_applied = False  # input_catalog deselected the opt-in streams not opted in
     message_writer_class = MsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
@@ -108,7 +92,7 @@ class TapExactOnline(Tap):
             th.StringType,
             title="Base URL",
             description="Overrides the regional host for API and OAuth alike (e.g. the local "
-            "sandbox `http://127.0.0.1:8123`).",
+            "sandbox `http://127.0.0.1:8780`).",
         ),
         th.Property(
             "divisions",
@@ -152,6 +136,14 @@ class TapExactOnline(Tap):
             title="Daily call reserve",
             description="API calls per division per day left unused for other apps; a division "
             "stops (STATE saved, exit 0) when its remaining daily calls reach this number.",
+        ),
+        th.Property(
+            "opt_in_streams",
+            th.ArrayType(th.StringType),
+            title="Opt-in streams",
+            description="Streams of personal data the tap reads (today only 'employees', "
+            "payroll). Such a stream is read only when listed here and selected: a wildcard "
+            "selection (Meltano's default '*.*') leaves it out.",
         ),
         th.Property(
             "parallel_divisions",
@@ -232,13 +224,63 @@ class TapExactOnline(Tap):
     # -- streams ------------------------------------------------------------------------------
     @override
     def setup_mapper(self) -> None:
-        """Register the catalog's streams with a ``CatalogStreamMapper`` (meltano/sdk#1942)."""
+        """Register the catalog's streams with a ``CatalogStreamMapper``.
+
+        Composed maps (a user's map and the project's ``'*'`` map both apply) and
+        meltano/sdk#1942: see :mod:`tap_exactonline.mapper`.
+        """
         self.mapper = CatalogStreamMapper(plugin_config=dict(self.config), logger=self.logger)
         self.mapper.register_raw_streams_from_catalog(self.catalog)
 
     def discover_streams(self) -> list[Stream]:
         """One stream per row of the catalog (streams.CATALOG), each given the run."""
-        return [stream_type(tap=self, run=self.run) for stream_type in STREAM_TYPES]
+        streams: list[Stream] = [cls(tap=self, run=self.run) for cls in STREAM_TYPES]
+        for stream in streams:  # an opt-in stream listed in opt_in_streams is like the others
+            if stream.name in self.opted_in:
+                stream.selected_by_default = True
+        quiet_sdk_noise([stream.logger for stream in streams], handled=ONE_LINE_ERRORS)
+        return streams
+
+    @cached_property
+    def opted_in(self) -> frozenset[str]:
+        """The opt-in streams the ``opt_in_streams`` setting lists.
+
+        Raises:
+            ExactOnlineError: The setting names a stream that is not opt-in (one line).
+        """
+        listed = frozenset(self.config.get("opt_in_streams") or ())
+        if unknown := sorted(listed - OPT_IN_STREAMS):
+            raise ExactOnlineError(
+                f"opt_in_streams: {', '.join(unknown)} is not an opt-in stream; the opt-in "
+                f"streams are {', '.join(sorted(OPT_IN_STREAMS))} (other streams are read "
+                "whenever they are selected)"
+            )
+        return listed
+
+    @property
+    @override
+    def input_catalog(self) -> Catalog | None:
+        """The catalog passed in, with opt-in streams not in ``opt_in_streams`` deselected.
+
+        Meltano selects with ``*.*`` unless told otherwise, which marks every stream selected;
+        personal data (``employees``) must still stay out unless the user opts in here. Each
+        stream dropped that way is named in one INFO line.
+        """
+        catalog = super().input_catalog
+        if catalog is None or self._opt_in_applied:
+            return catalog
+        self._opt_in_applied = True
+        for name in sorted(OPT_IN_STREAMS - self.opted_in):
+            entry = catalog.get_stream(name)
+            if entry is None or () not in entry.metadata:
+                continue
+            if entry.metadata.root.selected:
+                self.logger.info(
+                    "Stream %s (personal data) is selected but not read: it is opt-in; add it "
+                    "to the opt_in_streams setting to read it.", name,
+                )
+            entry.metadata.root.selected = False
+        return catalog
 
     @override  # type: ignore[misc]  # final in the SDK, which sorts the streams by name
     def load_streams(self) -> list[Stream]:
@@ -368,6 +410,7 @@ class TapExactOnline(Tap):
         inputs.check_state(state, REPLICATION_KEYS, self.logger)
         super().load_state(state)
         self.state.setdefault("bookmarks", {})
+
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from tap_exactonline.auth import (
     refresh_due_at,
     refresh_token_dies_at,
 )
-from tap_exactonline.cli.config import CliContext, load_settings
+from tap_exactonline.cli.config import CliContext, load_settings, other_stores_hint
 from tap_exactonline.regions import UnknownRegionError
 from tap_exactonline.tokenstore import TokenRecord, TokenStoreError
 
@@ -339,7 +339,9 @@ def status(ctx: click.Context, offline: bool) -> None:
         return
     click.echo(f"Token store: {auth.store.location}")
     if record is None or not record.refresh_token:
-        _fail(f"the token store holds no tokens: run `{LOGIN_COMMAND}`")
+        hint = other_stores_hint(cli_settings(ctx), auth.store.location)
+        _fail(f"the token store {auth.store.location} holds no tokens{hint}; "
+              f"or run `{LOGIN_COMMAND}`")
         return
     _print_record(record)
     if offline:

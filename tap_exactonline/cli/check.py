@@ -46,6 +46,7 @@ from tap_exactonline.cli.auth import (
     odata_rows,
     utc,
 )
+from tap_exactonline.cli.config import other_stores_hint
 from tap_exactonline.tokenstore import TokenStoreError, TokenStoreUnreadable
 
 FORBIDDEN_REASONS = {
@@ -158,6 +159,13 @@ def _check_tokens(auth: ExactOnlineAuthenticator) -> CheckRow:
     return CheckRow("tokens", OK, detail)
 
 
+def _store_is_empty(auth: ExactOnlineAuthenticator) -> bool:
+    try:
+        return auth.stored_record() is None
+    except TokenStoreError:
+        return False
+
+
 def _check_division(auth: ExactOnlineAuthenticator, division: int) -> CheckRow:
     name = f"division {division}"
     try:
@@ -210,6 +218,9 @@ def run_checks(settings: Mapping[str, Any], *, log_level: str = "WARNING") -> li
     if rows[-1].result == FAIL:
         return [*rows, CheckRow("tokens", SKIP, "host unreachable")]
     rows.append(_check_tokens(auth))
+    if rows[-1].result == FAIL and _store_is_empty(auth):
+        hint = other_stores_hint(settings, auth.store.location)
+        rows[-1] = CheckRow("tokens", FAIL, rows[-1].detail + hint)
     if rows[-1].result == FAIL:
         return [*rows, CheckRow("divisions", SKIP, "no access token")]
     try:

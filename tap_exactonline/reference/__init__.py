@@ -4,6 +4,11 @@ The files are the fact sheet's machine-readable lists (``../shared/reference/exa
 
 * ``exact_entities.json``: per entity (e.g. ``SalesInvoices``, ``sync_Financial_TransactionLines``)
   ``{"endpoint": ..., "key": ..., "fields": {Exact field name: Edm type, ...}, ...}``.
+* ``exact_entities_added.json``: entries of the same shape that the shared list lacks
+  (ReportingBalance, Budgets, FinancialPeriods, GLSchemes, GLAccountClassificationMappings,
+  opening balances, ExchangeRates, the aging lists, CashEntries/CashEntryLines), extracted from
+  the same primary source (Pi-Systems/exact-online @91a41169, a scrape of Exact's docs pages);
+  :func:`entities` returns both as one mapping.
 * ``exact_sync_bulk_endpoints.json``: the ``sync/*`` and ``bulk/*`` endpoints with their
   sync/Deleted EntityType codes and whether Exact rejects ``$select=*`` there.
 
@@ -28,8 +33,14 @@ def _load(name: str) -> t.Any:
 
 @cache
 def entities() -> dict[str, dict[str, t.Any]]:
-    """``exact_entities.json``: entity name -> endpoint, key and ``fields`` (name -> Edm type)."""
-    return t.cast("dict[str, dict[str, t.Any]]", _load("exact_entities.json"))
+    """Entity name -> endpoint, key and ``fields`` (name -> Edm type), both files merged.
+
+    ``key`` is a list for composite keys (the opening-balance services).
+    """
+    merged = dict(_load("exact_entities.json"))
+    added = _load("exact_entities_added.json")
+    merged.update({name: entry for name, entry in added.items() if name != "_meta"})
+    return t.cast("dict[str, dict[str, t.Any]]", merged)
 
 
 @cache

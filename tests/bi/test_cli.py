@@ -100,7 +100,9 @@ def test_config_file_takes_precedence_over_env(powerbi, tmp_path):
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (("all",), {}, "nothing to refresh"),
+        (("check",), {}, "nothing to check"),
+        (("check",), {"BI_REFRESH_TABLEAU_SERVER_URL": "https://t.example",
+                      "BI_REFRESH_TABLEAU_TOKEN_NAME": "n"}, "tableau: half configured"),
         (("powerbi",), {"BI_REFRESH_TABLEAU_DATASOURCES": "x"}, "powerbi: nothing to refresh"),
         (
             ("powerbi",),
@@ -125,6 +127,24 @@ def test_bad_settings_exit_2_with_one_line(args, env, message, monkeypatch):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert message in lines[0]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"BI_REFRESH_TABLEAU_SERVER_URL": "https://t.example", "BI_REFRESH_TIMEOUT_SECONDS": "9"}],
+    ids=["nothing", "credentials-without-items"],
+)
+def test_all_with_no_tool_configured_succeeds_with_one_info_line(env):
+    # A daily `tap target dbt:build bi-refresh:all` job without BI tools must not fail after a
+    # good load and dbt build (issue 12, item 5).
+    result = run_bi_refresh("all", env=env)
+
+    assert result.returncode == 0, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert " INFO bi_refresh: no BI tool configured" in lines[0]
+    assert ("tableau without items" in lines[0]) == bool(env)
 
 
 def test_unknown_key_in_config_file_is_rejected(tmp_path):

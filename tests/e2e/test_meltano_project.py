@@ -68,7 +68,7 @@ def test_extractor_declares_every_tap_setting_with_its_sensitivity() -> None:
 
 def test_environments_resolve_and_env_vars_win() -> None:
     demo = meltano_json("--environment=demo", "config", "print", "tap-exactonline")
-    assert demo["base_url"] == "http://127.0.0.1:8765"
+    assert demo["base_url"] == "http://127.0.0.1:8780"
     assert demo["token_store_path"] == str(REPO_ROOT / ".meltano/exactonline/demo-token.fernet")
     assert demo["client_secret"] == "*****"  # sensitive: redacted
     env = {**os.environ, "TAP_EXACTONLINE_BASE_URL": "http://127.0.0.1:1",

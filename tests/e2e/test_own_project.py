@@ -90,11 +90,17 @@ def test_tap_added_from_the_plugin_definition_delivers_rows(
             "TAP_EXACTONLINE_REFRESH_TOKEN": sandbox.fresh_refresh_token(),
             "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(tmp_path / "tokens.fernet"),
             "TAP_EXACTONLINE_TOKEN_STORE_KEY": "own-project-test-store-key",
-            "TAP_EXACTONLINE__SELECT": json.dumps(["gl_accounts.*", "transaction_lines.*"]),
+            # employees selected the way Meltano's default '*.*' selects it: without
+            # opt_in_streams the tap still leaves it out (the README's claim)
+            "TAP_EXACTONLINE__SELECT": json.dumps(["gl_accounts.*", "transaction_lines.*",
+                                                   "employees.*"]),
             "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "out"),
             "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
         })
-        _meltano(own_project, "run", "tap-exactonline", "target-jsonl", env=env)
+        ran = _meltano(own_project, "run", "tap-exactonline", "target-jsonl", env=env)
+        assert not (tmp_path / "out" / "employees.jsonl").exists()
+        assert "Stream employees (personal data) is selected but not read" in (
+            ran.stdout + ran.stderr)
         division = 3100001  # the first (and only) division of the sandbox
         for stream in ("gl_accounts", "transaction_lines"):
             rows = [json.loads(line) for line in

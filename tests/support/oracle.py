@@ -56,8 +56,7 @@ def canonical(sandbox: Any, division: int, stream: str) -> list[dict[str, Any]]:
 
 def stream_key(stream: str) -> str:
     """The entity key of a stream's records (README "Streams": ``Division`` + this)."""
-    ep = catalog.BY_STREAM[stream]
-    return "ID" if ep.family == "sync" else ep.key
+    return catalog.BY_STREAM[stream].key
 
 
 @lru_cache(maxsize=1)
@@ -71,10 +70,14 @@ def stream_of_entity_type() -> dict[int, str]:
     return {int(code): by_entity[name] for code, name in names.items() if name in by_entity}
 
 
-#: The small reference tables read in full every run (README, "Streams": full table); they
-#: get ACTIVATE_VERSION, not tombstones.
-_FULL_TABLE = frozenset({"journals", "cost_centers", "cost_units", "divisions", "vat_codes",
-                         "currencies"})
+#: The streams read in full every run (README, "Streams": FULL_TABLE, snapshots of Exact's
+#: reports included); they get ACTIVATE_VERSION, not tombstones.
+_FULL_TABLE = frozenset({
+    "journals", "cost_centers", "cost_units", "divisions", "vat_codes", "currencies",
+    "gl_account_classification_mappings", "reporting_balances",
+    "opening_balances_current_year", "opening_balances_previous_year", "receivables_list",
+    "payables_list", "aging_receivables_list", "aging_payables_list",
+})
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from tests.tap.helpers import tap_executable
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = ["client_id", "client_secret", "refresh_token", "region", "base_url", "divisions",
             "all_divisions", "start_date", "token_store_path", "token_store_key",
-            "daily_call_reserve"]
+            "daily_call_reserve", "opt_in_streams"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +51,7 @@ def test_discover_lists_the_catalog(tmp_path: Path) -> None:
     assert set(streams) == {spec.name for spec in CATALOG}
     for spec in CATALOG:
         entry = streams[spec.name]
-        assert entry["key_properties"] == ["Division", spec.key]
+        assert entry["key_properties"] == list(spec.primary_keys)
         expected_rk = {"sync": "Timestamp", "modified": "Modified"}.get(spec.family)
         if spec.expand:
             expected_rk = "EntryModified"

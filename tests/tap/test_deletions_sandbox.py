@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from exactonline_sandbox import catalog
-from tests.support.oracle import canonical, differences, expected_by_key, key_of
+from tests.support.oracle import canonical, differences, expected_by_key, key_of, stream_key
 from tests.support.oracle import stream_of_entity_type as reference_streams
 from tests.support.sandbox import SandboxProcess
 from tests.tap.helpers import run_tap, tap_config
@@ -49,7 +49,8 @@ def test_a_deleted_row_is_named_by_its_own_stream(box: SandboxProcess, tmp_path:
         deleted[stream] = {c["ID"] for c in answer["changed"] if c["stream"] == stream}
         assert deleted[stream], stream
         # the row left exactly this stream
-        assert not deleted[stream] & {r["ID"] for r in canonical(box, division, stream)}
+        key = stream_key(stream)  # ID, or EntryID for subscriptions and goods deliveries
+        assert not deleted[stream] & {r[key] for r in canonical(box, division, stream)}
 
     run = run_tap(tmp_path / "after", config, streams={"deleted"}, state=before.state)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -20,7 +20,7 @@ from tap_exactonline.streams import CATALOG, SPECS, STREAM_OF_ENTITY_TYPE, STREA
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `(\w+)` \| `([^`]+)`(?: with `\$expand=(\w+)`)? \| ([^|]+) \| "
-                 r"`Division`, `(\w+)` \| ([^|]+) \|$")
+                 r"`Division`, ((?:`\w+`, )*`\w+`) \| ([^|]+) \|$")
 
 
 def readme_streams() -> dict[str, dict[str, str]]:
@@ -33,7 +33,8 @@ def readme_streams() -> dict[str, dict[str, str]]:
         if match:
             name, endpoint, expand, replication, key, page = match.groups()
             out[name] = {"endpoint": endpoint, "expand": expand or "",
-                         "replication": replication.strip(), "key": key,
+                         "replication": replication.strip(),
+                         "key": tuple(k.strip("` ") for k in key.split(",")),
                          "page": page.strip()}
     return out
 
@@ -47,9 +48,10 @@ def test_each_stream_is_what_the_readme_promises(spec) -> None:
     row = readme_streams()[spec.name]
     assert spec.endpoint == row["endpoint"]
     assert (spec.expand or "") == row["expand"]
-    assert spec.key == row["key"]
+    assert (*spec.extra_keys, spec.key) == row["key"]
     replication = {"sync": "INCREMENTAL, `Timestamp gt N`",
-                   "full_table": "FULL_TABLE"}.get(spec.family)
+                   "full_table": "FULL_TABLE",
+                   "snapshot": "FULL_TABLE, snapshot (`SnapshotTakenAt`)"}.get(spec.family)
     if spec.expand:
         assert row["replication"].startswith("INCREMENTAL on `EntryModified`")
     elif replication:
@@ -58,8 +60,8 @@ def test_each_stream_is_what_the_readme_promises(spec) -> None:
         assert row["replication"] == "INCREMENTAL, `Modified ge datetime'…'`"
     assert row["page"] in (str(spec.page_size), f"{spec.page_size} entries")
     cls = next(c for c in STREAM_TYPES if c.name == spec.name)
-    assert cls.primary_keys == ("Division", spec.key)
-    if spec.family != "full_table":
+    assert cls.primary_keys == ("Division", *spec.extra_keys, spec.key)
+    if spec.family not in ("full_table", "snapshot"):
         want = "Timestamp" if spec.family == "sync" else (
             "EntryModified" if spec.expand else "Modified")
         assert cls.replication_key == want
@@ -76,7 +78,7 @@ def test_each_stream_reads_the_sandbox_endpoint_of_its_name(spec) -> None:
         assert spec.endpoint == served.path
         assert spec.page_size == served.page_size
     assert spec.reference == served.ref
-    assert spec.key == ("ID" if served.family == "sync" else served.key)
+    assert spec.key == served.key
     assert spec.family == {"sync": "sync"}.get(served.family, spec.family)
     assert (spec.family == "sync") == (served.family == "sync")
 

@@ -52,13 +52,18 @@ from tests.warehouses.helpers import (
 )
 from tests.warehouses.tools import ToolUnavailable, tool_executable, tool_venv
 
-pytestmark = pytest.mark.snowflake
+# Loading through fakesnow costs one HTTP round trip per statement: minutes on a busy machine.
+pytestmark = [pytest.mark.snowflake, pytest.mark.timeout(1500)]
 
 DATABASE = "EXACTONLINE"
 SCHEMA = "RAW"  # not EXACTONLINE: fakesnow (DuckDB) cannot tell a same-named database/schema apart
 DIVISIONS = (3100001, 3100018)
 STREAMS = ("transaction_lines", "accounts", "gl_accounts", "cost_centers", "receivables")
 MODEL_SCHEMA = "ANALYTICS"
+# What the marts and the reconciliation need; budgets and the RGS mapping (hundreds of rows,
+# slow to insert through fakesnow) are left out: their models build empty.
+LOADED = tuple(s for s in DBT_SOURCE_STREAMS
+               if s not in ("budgets", "gl_schemes", "gl_account_classification_mappings"))
 SITE = Path(__file__).parent / "fakesnow_site"
 
 QUERY = """
@@ -166,7 +171,7 @@ def snowflake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
             "TARGET_SNOWFLAKE_ROLE": "LOADER",
             # Every stream the dbt project reads (dbt-snowflake builds over them below).
             "TAP_EXACTONLINE_HISTORY__SELECT": json.dumps(
-                [f"{s}.*" for s in DBT_SOURCE_STREAMS]),
+                [f"{s}.*" for s in LOADED]),
         })
         config = work / "target-config.json"
         config.write_text(_meltano_stdout(["config", "--unsafe", "print", "target-snowflake"], env))
@@ -183,7 +188,10 @@ def snowflake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
                    "DBT_SNOWFLAKE_DATABASE": DATABASE, "DBT_SNOWFLAKE_SOURCE_SCHEMA": SCHEMA,
                    "DBT_SNOWFLAKE_SCHEMA": MODEL_SCHEMA, "DBT_SNOWFLAKE_HOST": "127.0.0.1",
                    "DBT_SNOWFLAKE_PORT": str(port), "DBT_SNOWFLAKE_PROTOCOL": "http"}
-        meltano(["invoke", "dbt-snowflake", "build"], dbt_env, work / "dbt-build.log")
+        # dbt's unit tests (literal fixtures) run in the DuckDB build; here the models and data
+        # tests, the reconciliation with Exact's reports included, run on Snowflake SQL.
+        meltano(["invoke", "dbt-snowflake", "build", "--exclude", "test_type:unit"], dbt_env,
+                work / "dbt-build.log")
         yield Snowflake(port=port, python=python, sandbox=sandbox, updated=updated)
     finally:
         sandbox.stop()
@@ -232,8 +240,11 @@ def test_amounts_types_and_metadata(snowflake: Snowflake) -> None:
     types = {r["COLUMN_NAME"]: r["DATA_TYPE"] for r in snowflake.query(
         f"""select column_name, data_type from information_schema.columns
         where table_schema = '{SCHEMA}' and table_name = 'TRANSACTION_LINES'""")}
-    assert types["AMOUNTDC"] in {"FLOAT", "NUMBER"}
+    # Measured (docs/warehouses.md): target-snowflake makes FLOAT of every number (no schema
+    # hint on a number changes that) and NUMBER(38,0) of every integer, bounds or not.
+    assert types["AMOUNTDC"] == "FLOAT"
     assert types["TIMESTAMP"] == "NUMBER"
+    assert types["FINANCIALYEAR"] == "NUMBER"
     assert types["DATE"].startswith("TIMESTAMP")
     assert types["ID"] == "TEXT"
     flags = {r["COLUMN_NAME"]: r["DATA_TYPE"] for r in snowflake.query(
@@ -264,7 +275,8 @@ def test_dbt_trial_balance_and_history(snowflake: Snowflake) -> None:
         key = (r["Division"], r["FinancialYear"], r["FinancialPeriod"], r["GLAccount"])
         expected[key] = expected.get(key, 0) + cents(r["AmountDC"])
     rows = snowflake.query(f"""select division, financial_year, financial_period,
-        gl_account_id, net_movement_dc from {MODEL_SCHEMA}_MARTS.MART_TRIAL_BALANCE""")
+        gl_account_id, net_movement_dc from {MODEL_SCHEMA}_MARTS.MART_TRIAL_BALANCE
+        where line_count > 0""")
     actual = {(int(r["DIVISION"]), int(r["FINANCIAL_YEAR"]), int(r["FINANCIAL_PERIOD"]),
                r["GL_ACCOUNT_ID"]): cents(r["NET_MOVEMENT_DC"]) for r in rows}
     assert actual == expected
@@ -274,3 +286,13 @@ def test_dbt_trial_balance_and_history(snowflake: Snowflake) -> None:
         where account_id in ({ids}) group by account_id""")
     assert sorted((r["ACCOUNT_ID"], int(r["N"]), int(r["CURRENT"])) for r in versions) == sorted(
         (i, 2, 1) for i in snowflake.updated)
+
+
+def test_dbt_reconciliation_with_exacts_reports(snowflake: Snowflake) -> None:
+    """The reconciliation models ran on Snowflake SQL: every check OK in every division."""
+    rows = snowflake.query(f"""select check_name, division, compared, status
+        from {MODEL_SCHEMA}_MARTS.MART_RECONCILIATION""")
+    assert {r["STATUS"] for r in rows} == {"OK"}
+    compared = {(r["CHECK_NAME"], int(r["DIVISION"])): int(r["COMPARED"]) for r in rows}
+    for division in DIVISIONS:
+        assert compared[("trial balance = Exact ReportingBalance", division)] > 0

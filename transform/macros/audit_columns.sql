@@ -10,16 +10,19 @@
     exact_modified  Exact's Modified (UTC)
 
   At execution time the macro looks at the loaded table's columns, so the project works with
-  and without the stream-map and target metadata columns.
+  and without the stream-map and target metadata columns (and without the table: see
+  macros/staging.sql).
 #}
-{% macro audit_columns(relation, key_expr, has_timestamp=true, has_modified=true) -%}
-  {%- set names = [] -%}
-  {%- if execute -%}
-    {%- for col in adapter.get_columns_in_relation(relation) -%}
-      {%- do names.append(col.name | lower) -%}
-    {%- endfor -%}
-  {%- endif -%}
-  {{ exact_int('Division') }} as division,
+{% macro audit_columns(relation, key, has_timestamp=true, has_modified=true) -%}
+  {#- key: Exact's key field name, or a list of names for a composite key. -#}
+  {%- set names = exact_columns(relation) -%}
+  {%- set keys = [key] if key is string else key -%}
+  {%- set key_parts = [] -%}
+  {%- for k in keys -%}
+    {%- do key_parts.append(exact_str(exact_field(names, k))) -%}
+    {%- if not loop.last %}{% do key_parts.append("':'") %}{% endif -%}
+  {%- endfor -%}
+  {{ exact_int(exact_field(names, 'Division')) }} as division,
   {% if '_source' in names -%}
   coalesce({{ exact_str('_source') }}, 'exact_online') as source_system,
   {%- else -%}
@@ -28,7 +31,7 @@
   {% if '_record_key' in names -%}
   {{ exact_str('_record_key') }} as record_key,
   {%- else -%}
-  {{ dbt.concat([exact_str('Division'), "':'", exact_str(key_expr)]) }} as record_key,
+  {{ dbt.concat([exact_str(exact_field(names, 'Division')), "':'"] + key_parts) }} as record_key,
   {%- endif %}
   {% if '_extracted_at' in names and '_sdc_extracted_at' in names -%}
   coalesce({{ exact_timestamp('_extracted_at') }}, {{ exact_timestamp('_sdc_extracted_at') }}) as extracted_at,
@@ -40,12 +43,12 @@
   cast(null as {{ dbt.type_timestamp() }}) as extracted_at,
   {%- endif %}
   {% if has_timestamp -%}
-  {{ exact_int(exact_col('Timestamp')) }} as exact_timestamp,
+  {{ exact_int(exact_field(names, 'Timestamp')) }} as exact_timestamp,
   {%- else -%}
   cast(null as {{ dbt.type_bigint() }}) as exact_timestamp,
   {%- endif %}
   {% if has_modified -%}
-  {{ exact_timestamp('Modified') }} as exact_modified,
+  {{ exact_timestamp(exact_field(names, 'Modified')) }} as exact_modified,
   {%- else -%}
   cast(null as {{ dbt.type_timestamp() }}) as exact_modified,
   {%- endif %}

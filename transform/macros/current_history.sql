@@ -102,3 +102,21 @@ left join deletions as dl
     on dl.division = o.division and dl.entity_key = o.{{ key }}
 {%- endif %}
 {%- endmacro %}
+
+{#-
+  Current state of a snapshot stream (Exact's reports, read in full every run): the rows of
+  each division's latest snapshot (SnapshotTakenAt), one per key. Rows a report no longer has
+  drop out, also when the target keeps them (targets that ignore ACTIVATE_VERSION).
+-#}
+{% macro exact_current_snapshot(staging, keys) -%}
+{%- set keys = [keys] if keys is string else keys -%}
+select s.*
+from {{ ref(staging) }} as s
+where s.snapshot_taken_at = (
+    select max(l.snapshot_taken_at) from {{ ref(staging) }} as l where l.division = s.division
+)
+qualify row_number() over (
+    partition by s.division{% for k in keys %}, s.{{ k }}{% endfor %}
+    order by {{ version_order() }}
+) = 1
+{%- endmacro %}

@@ -1,12 +1,10 @@
 -- Every loaded version of `deleted` (one row per version in an append-only load), typed
 -- and snake_case, with the audit columns (macros/audit_columns.sql).
-{% set src = source('exactonline', 'deleted') %}
-select
-    {{ audit_columns(src, 'ID', has_timestamp=True, has_modified=False) }},
-    {{ exact_guid("ID") }} as deleted_row_id,
-    {{ exact_guid("EntityKey") }} as entity_key,
-    {{ exact_int("EntityType") }} as entity_type,
-    {{ exact_str("stream_name") }} as stream_name,
-    {{ exact_timestamp("DeletedDate") }} as deleted_at,
-    {{ exact_guid("DeletedBy") }} as deleted_by
-from {{ src }}
+{{ exact_staging('deleted', 'ID', [
+    ('ID', 'guid', 'deleted_row_id'),
+    ('EntityKey', 'guid', 'entity_key'),
+    ('EntityType', 'int', 'entity_type'),
+    ('stream_name', 'str', 'stream_name'),
+    ('DeletedDate', 'ts', 'deleted_at'),
+    ('DeletedBy', 'guid', 'deleted_by'),
+], has_modified=false) }}

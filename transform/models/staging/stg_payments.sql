@@ -1,23 +1,21 @@
 -- Every loaded version of `payments` (one row per version in an append-only load), typed
 -- and snake_case, with the audit columns (macros/audit_columns.sql).
-{% set src = source('exactonline', 'payments') %}
-select
-    {{ audit_columns(src, 'ID', has_timestamp=False, has_modified=True) }},
-    {{ exact_guid("ID") }} as payment_id,
-    {{ exact_guid("Account") }} as account_id,
-    trim({{ exact_str("AccountCode") }}) as account_code,
-    {{ exact_str("AccountName") }} as account_name,
-    {{ exact_guid("EntryID") }} as entry_id,
-    {{ exact_int("EntryNumber") }} as entry_number,
-    {{ exact_int("InvoiceNumber") }} as invoice_number,
-    {{ exact_date("InvoiceDate") }} as invoice_date,
-    {{ exact_date("DueDate") }} as due_date,
-    {{ exact_date("EntryDate") }} as entry_date,
-    {{ exact_str("Journal") }} as journal_code,
-    {{ exact_str("Currency") }} as currency,
-    {{ exact_amount("AmountDC") }} as amount_dc,
-    {{ exact_amount("AmountFC") }} as amount_fc,
-    {{ exact_amount("TransactionAmountDC") }} as transaction_amount_dc,
-    {{ exact_int(exact_col('Status')) }} as status,
-    {{ exact_str(exact_col('Description')) }} as description
-from {{ src }}
+{{ exact_staging('payments', 'ID', [
+    ('ID', 'guid', 'payment_id'),
+    ('Account', 'guid', 'account_id'),
+    ('AccountCode', 'code', 'account_code'),
+    ('AccountName', 'str', 'account_name'),
+    ('EntryID', 'guid', 'entry_id'),
+    ('EntryNumber', 'int', 'entry_number'),
+    ('InvoiceNumber', 'int', 'invoice_number'),
+    ('InvoiceDate', 'date', 'invoice_date'),
+    ('DueDate', 'date', 'due_date'),
+    ('EntryDate', 'date', 'entry_date'),
+    ('Journal', 'str', 'journal_code'),
+    ('Currency', 'str', 'currency'),
+    ('AmountDC', 'amount', 'amount_dc'),
+    ('AmountFC', 'amount', 'amount_fc'),
+    ('TransactionAmountDC', 'amount', 'transaction_amount_dc'),
+    ('Status', 'int', 'status'),
+    ('Description', 'str', 'description'),
+], has_timestamp=false) }}

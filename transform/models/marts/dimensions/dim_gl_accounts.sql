@@ -1,7 +1,9 @@
 -- GL accounts with their GL classification flattened (path, level and level_N columns from
 -- dim_gl_classifications). Exact links an account to its classification through its
 -- reporting code (GLAccounts.ReportingCode = GLClassifications.Code of the leaf
--- classification); accounts without one get null classification columns.
+-- classification of the division's own hierarchy, not of a reporting scheme such as RGS);
+-- accounts without one get null classification columns. The RGS classification of an
+-- account comes from financial/GLAccountClassificationMappings (int_reporting_accounts).
 {%- set levels = var('gl_classification_levels', 6) %}
 select
     a.record_key as gl_account_key,
@@ -34,3 +36,4 @@ from {{ ref('cur_gl_accounts') }} as a
 left join {{ ref('dim_gl_classifications') }} as c
     on c.division = a.division
     and c.gl_classification_code = a.reporting_code
+    and c.taxonomy_namespace_id is null  -- the division's own hierarchy, not a scheme's (RGS)

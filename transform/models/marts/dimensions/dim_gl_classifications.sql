@@ -40,6 +40,8 @@ select
     c.parent_gl_classification_id,
     c.is_abstract,
     c.balance_side,
+    c.taxonomy_namespace_id,
+    c.taxonomy_namespace_description,
     d.classification_level,
     {#- path from the root: at depth n the root is chain position n - 1 -#}
     case d.classification_level

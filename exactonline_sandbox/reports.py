@@ -1,0 +1,155 @@
+"""Exact's own reports, computed from the sandbox's ledger (so they agree with it exactly).
+
+:func:`refresh` rebuilds, for one division, from the transaction lines (``tl``) and entries:
+
+* the **status of every payment term** (``cashflow``: receivables, payments, sync
+  PaymentTerms): paid (50, ``LastPaymentDate`` = date of the last settling bank entry) when the
+  lines matched to it (``tl.match_r``: its own receivable/payable line and the bank lines that
+  settle it) sum to zero, else open (20). A term whose status changes gets a new ``Modified``
+  and ``Timestamp``, as Exact gives it;
+* ``openitem`` -> ``read/financial/ReceivablesList`` and ``PayablesList``: one row per open
+  term with the outstanding amount in the invoice's currency (``Amount``; receivables
+  positive when the customer owes, payables positive when we owe; the sign Exact uses is not
+  documented) and in euros;
+* ``aging`` -> ``read/financial/AgingReceivablesList`` and ``AgingPayablesList``: per account,
+  the open amounts by days past due on the as-of date: group 1 = not yet due or up to 30
+  days, 2 = 31-60, 3 = 61-90, 4 = over 90;
+* ``rbal`` -> ``financial/ReportingBalance``: per reporting year, period, GL account, cost
+  center, cost unit, entry type and status: the sum of AmountDC (``Amount``), of the debit
+  lines (``AmountDebit``), of the credit lines as a positive number (``AmountCredit``), and
+  the number of lines (``Count``);
+* ``obal`` -> ``openingbalance/CurrentYear/AfterEntry`` and ``PreviousYear/AfterEntry``: per
+  balance-sheet GL account, the sum of all lines of earlier financial years; the earlier
+  years' profit and loss is carried to the retained-earnings account (GLAccounts.Type 52);
+  zero balances are left out, as Exact does.
+
+"Current year" is the division's financial year holding the as-of date (``--as-of``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+
+from exactonline_sandbox.generator import RETAINED_EARNINGS_TYPE
+from exactonline_sandbox.timeline import DAY, day_ms, fiscal_period
+
+
+def fiscal_start(conn: sqlite3.Connection, division: int) -> int:
+    """The month a division's financial year starts in (1 = January)."""
+    row = conn.execute("SELECT FiscalStartMonth FROM divs WHERE Code = ?", (division,)).fetchone()
+    return int(row[0] or 1) if row else 1
+
+
+def refresh(conn: sqlite3.Connection, division: int, as_of: date, *,
+            modified: int | None = None, next_ts: Callable[[int], int] | None = None) -> None:
+    """Recompute the derived report tables of ``division`` (inside the caller's transaction).
+
+    ``modified`` (wall-clock ms) and ``next_ts`` (first of n fresh Timestamps) stamp payment
+    terms whose status changes; without them (the initial build) statuses are set in place.
+    """
+    _terms(conn, division, modified, next_ts)
+    _open_items(conn, division, as_of)
+    _reporting_balance(conn, division)
+    _opening_balances(conn, division, as_of)
+
+
+def _terms(conn: sqlite3.Connection, division: int, modified: int | None,
+           next_ts: Callable[[int], int] | None) -> None:
+    rows = conn.execute("""
+        SELECT c.rid, c.Status, c.PaidDate,
+               CASE WHEN round(sum(t.AmountDC), 2) = 0 THEN 50 ELSE 20 END,
+               max(CASE WHEN t.entry_r <> c.entry_r THEN e.Date END)
+        FROM cashflow c
+        JOIN tl t ON t.match_r = c.rid
+        JOIN entry e ON e.rid = t.entry_r
+        WHERE c.division = ?
+        GROUP BY c.rid""", (division,)).fetchall()
+    changed = []
+    for rid, status, paid, new_status, last_payment in rows:
+        new_paid = last_payment if new_status == 50 else None
+        if (status, paid) != (new_status, new_paid):
+            changed.append((new_status, new_paid, rid))
+    if not changed:
+        return
+    if modified is None or next_ts is None:
+        conn.executemany("UPDATE cashflow SET Status = ?, PaidDate = ? WHERE rid = ?", changed)
+        return
+    first = next_ts(len(changed))
+    conn.executemany(
+        "UPDATE cashflow SET Status = ?, PaidDate = ?, Modified = ?, Timestamp = ? WHERE rid = ?",
+        [(st, paid, modified, first + i, rid) for i, (st, paid, rid) in enumerate(changed)])
+
+
+def _open_items(conn: sqlite3.Connection, division: int, as_of: date) -> None:
+    conn.execute("DELETE FROM openitem WHERE division = ?", (division,))
+    conn.execute("""
+        INSERT INTO openitem (division, kind, cash_r, account_r, entry_r, Amount, AmountDC,
+                              Currency)
+        SELECT c.division, c.kind, c.rid, c.account_r, c.entry_r,
+               round(CASE c.kind WHEN 'R' THEN 1 ELSE -1 END * sum(t.AmountFC), 2),
+               round(CASE c.kind WHEN 'R' THEN 1 ELSE -1 END * sum(t.AmountDC), 2),
+               coalesce(e.Currency, 'EUR')
+        FROM cashflow c
+        JOIN tl t ON t.match_r = c.rid
+        LEFT JOIN entry e ON e.rid = c.entry_r
+        WHERE c.division = ?
+        GROUP BY c.rid
+        HAVING round(sum(t.AmountDC), 2) <> 0
+        ORDER BY c.rid""", (division,))
+    conn.execute("DELETE FROM aging WHERE division = ?", (division,))
+    cut = day_ms(as_of)
+    buckets = ", ".join(
+        f"round(sum(CASE WHEN {cond} THEN o.Amount ELSE 0 END), 2)"
+        for cond in (f"e.DueDate IS NULL OR e.DueDate >= {cut} - 30 * {DAY}",
+                     f"e.DueDate < {cut} - 30 * {DAY} AND e.DueDate >= {cut} - 60 * {DAY}",
+                     f"e.DueDate < {cut} - 60 * {DAY} AND e.DueDate >= {cut} - 90 * {DAY}",
+                     f"e.DueDate < {cut} - 90 * {DAY}"))
+    conn.execute(f"""
+        INSERT INTO aging (division, kind, account_r, Currency, Group1, Group2, Group3, Group4,
+                           Total)
+        SELECT o.division, o.kind, o.account_r, max(o.Currency), {buckets},
+               round(sum(o.Amount), 2)
+        FROM openitem o LEFT JOIN entry e ON e.rid = o.entry_r
+        WHERE o.division = ?
+        GROUP BY o.kind, o.account_r
+        ORDER BY o.kind, o.account_r""", (division,))  # noqa: S608 - numbers only
+
+
+def _reporting_balance(conn: sqlite3.Connection, division: int) -> None:
+    conn.execute("DELETE FROM rbal WHERE division = ?", (division,))
+    conn.execute("""
+        INSERT INTO rbal (division, ReportingYear, ReportingPeriod, gl_r, cc_r, cu_r, Type,
+                          Status, Amount, AmountDebit, AmountCredit, Count)
+        SELECT t.division, e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type,
+               e.Status, round(sum(t.AmountDC), 2),
+               round(sum(CASE WHEN t.AmountDC > 0 THEN t.AmountDC ELSE 0 END), 2),
+               round(sum(CASE WHEN t.AmountDC < 0 THEN -t.AmountDC ELSE 0 END), 2), count(*)
+        FROM tl t JOIN entry e ON e.rid = t.entry_r
+        WHERE t.division = ?
+        GROUP BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type, e.Status
+        ORDER BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type,
+                 e.Status""", (division,))
+
+
+def _opening_balances(conn: sqlite3.Connection, division: int, as_of: date) -> None:
+    conn.execute("DELETE FROM obal WHERE division = ?", (division,))
+    current, _ = fiscal_period(day_ms(as_of), fiscal_start(conn, division))
+    row = conn.execute("SELECT rid FROM glacc WHERE division = ? AND Type = ? ORDER BY Code "
+                       "LIMIT 1", (division, RETAINED_EARNINGS_TYPE)).fetchone()
+    retained = row[0] if row else None
+    for which, year in (("C", current), ("P", current - 1)):
+        conn.execute("""
+            INSERT INTO obal (division, which, ReportingYear, gl_r, Amount)
+            SELECT ?, ?, ?, gl, round(sum(amount), 2)
+            FROM (SELECT CASE WHEN g.BalanceType = 'B' THEN t.gl_r ELSE ? END AS gl,
+                         t.AmountDC AS amount
+                  FROM tl t
+                  JOIN entry e ON e.rid = t.entry_r
+                  JOIN glacc g ON g.rid = t.gl_r
+                  WHERE t.division = ? AND e.FinancialYear < ?)
+            WHERE gl IS NOT NULL
+            GROUP BY gl
+            HAVING round(sum(amount), 2) <> 0
+            ORDER BY gl""", (division, which, year, retained, division, year))

@@ -1,0 +1,3 @@
+-- Current state of `aging_payables_list`: the rows of each division's latest snapshot (SnapshotTakenAt), one per key.
+
+{{ exact_current_snapshot('stg_aging_payables_list', ['account_id']) }}

@@ -1,0 +1,3 @@
+-- Current state of `bank_entries`: latest version per (division, entry_id).
+
+{{ exact_current('stg_bank_entries', 'entry_id') }}

@@ -1,0 +1,3 @@
+-- Current state of `budgets`: latest version per (division, budget_id).
+
+{{ exact_current('stg_budgets', 'budget_id') }}

@@ -1,0 +1,3 @@
+-- Current state of `journals`: latest version per (division, journal_id).
+
+{{ exact_current('stg_journals', 'journal_id') }}

@@ -1,0 +1,3 @@
+-- Current state of `payables_list`: the rows of each division's latest snapshot (SnapshotTakenAt), one per key.
+
+{{ exact_current_snapshot('stg_payables_list', ['open_item_id']) }}

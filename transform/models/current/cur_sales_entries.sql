@@ -1,0 +1,3 @@
+-- Current state of `sales_entries`: latest version per (division, entry_id).
+
+{{ exact_current('stg_sales_entries', 'entry_id') }}

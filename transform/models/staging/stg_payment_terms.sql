@@ -1,0 +1,25 @@
+-- sync/Cashflow/PaymentTerms (Timestamp): every receivable and payment term.
+-- Every loaded version, typed and snake_case, with the audit columns (macros/staging.sql).
+{{ exact_staging('payment_terms', 'ID', [
+    ('ID', 'guid', 'payment_term_id'),
+    ('EntryID', 'guid', 'entry_id'),
+    ('EntryNumber', 'int', 'entry_number'),
+    ('Account', 'guid', 'account_id'),
+    ('AccountCode', 'code', 'account_code'),
+    ('AccountName', 'str', 'account_name'),
+    ('GLAccount', 'guid', 'gl_account_id'),
+    ('InvoiceNumber', 'int', 'invoice_number'),
+    ('InvoiceDate', 'date', 'invoice_date'),
+    ('DueDate', 'date', 'due_date'),
+    ('Journal', 'str', 'journal_code'),
+    ('Currency', 'str', 'currency'),
+    ('AmountDC', 'amount', 'amount_dc'),
+    ('AmountFC', 'amount', 'amount_fc'),
+    ('RateFC', 'number', 'rate_fc'),
+    ('Status', 'int', 'status'),
+    ('IsFullyPaid', 'bool', 'is_fully_paid'),
+    ('LastPaymentDate', 'date', 'last_payment_date'),
+    ('LineType', 'int', 'line_type'),
+    ('TransactionType', 'int', 'transaction_type'),
+    ('Description', 'str', 'description'),
+]) }}

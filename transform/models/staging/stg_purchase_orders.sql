@@ -1,0 +1,26 @@
+-- sync/PurchaseOrder/PurchaseOrders (Timestamp): one row per purchase order line.
+-- Every loaded version, typed and snake_case, with the audit columns (macros/staging.sql).
+{{ exact_staging('purchase_orders', 'ID', [
+    ('ID', 'guid', 'purchase_order_line_id'),
+    ('PurchaseOrderID', 'guid', 'purchase_order_id'),
+    ('OrderNumber', 'int', 'order_number'),
+    ('OrderDate', 'date', 'order_date'),
+    ('ReceiptDate', 'date', 'receipt_date'),
+    ('Supplier', 'guid', 'supplier_account_id'),
+    ('SupplierCode', 'code', 'supplier_code'),
+    ('SupplierName', 'str', 'supplier_name'),
+    ('LineNumber', 'int', 'line_number'),
+    ('Item', 'guid', 'item_id'),
+    ('ItemCode', 'str', 'item_code'),
+    ('Description', 'str', 'description'),
+    ('Quantity', 'number', 'quantity'),
+    ('ReceivedQuantity', 'number', 'received_quantity'),
+    ('UnitPrice', 'amount', 'unit_price'),
+    ('AmountDC', 'amount', 'amount_dc'),
+    ('AmountFC', 'amount', 'amount_fc'),
+    ('VATAmount', 'amount', 'vat_amount'),
+    ('Currency', 'str', 'currency'),
+    ('OrderStatus', 'int', 'order_status'),
+    ('ReceiptStatus', 'int', 'receipt_status'),
+    ('InvoiceStatus', 'int', 'invoice_status'),
+]) }}

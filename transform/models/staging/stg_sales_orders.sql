@@ -1,0 +1,25 @@
+-- sync/SalesOrder/SalesOrderHeaders (Timestamp).
+-- Every loaded version, typed and snake_case, with the audit columns (macros/staging.sql).
+{{ exact_staging('sales_orders', 'ID', [
+    ('ID', 'guid', 'sales_order_id'),
+    ('OrderID', 'guid', 'order_id'),
+    ('OrderNumber', 'int', 'order_number'),
+    ('OrderDate', 'date', 'order_date'),
+    ('DeliveryDate', 'date', 'delivery_date'),
+    ('OrderedBy', 'guid', 'ordered_by_account_id'),
+    ('OrderedByName', 'str', 'ordered_by_name'),
+    ('InvoiceTo', 'guid', 'invoice_to_account_id'),
+    ('DeliverTo', 'guid', 'deliver_to_account_id'),
+    ('Description', 'str', 'description'),
+    ('YourRef', 'str', 'your_ref'),
+    ('Currency', 'str', 'currency'),
+    ('AmountDC', 'amount', 'amount_dc'),
+    ('AmountFC', 'amount', 'amount_fc'),
+    ('AmountFCExclVat', 'amount', 'amount_fc_excl_vat'),
+    ('VATAmount', 'amount', 'vat_amount'),
+    ('Status', 'int', 'status'),
+    ('StatusDescription', 'str', 'status_description'),
+    ('DeliveryStatus', 'int', 'delivery_status'),
+    ('InvoiceStatus', 'int', 'invoice_status'),
+    ('PaymentCondition', 'str', 'payment_condition'),
+]) }}
