@@ -94,7 +94,12 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
 
         changed: dict[str, dict[str, list[str]]] = defaultdict(dict)
         # Exact logs no deletion of a payment: the second runs find it by delete detection.
-        changed["payments"]["delete"] = _mutate(sandbox, "payments", "delete", 1)
+        # It goes with its purchase entry (and that entry's transaction lines), as in Exact,
+        # so the books still reconcile with Exact's reports.
+        payments = {r["ID"] for d in DIVISIONS for r in sandbox.truth(d, "payments")}
+        changed["purchase_entries"]["delete"] = _mutate(sandbox, "purchase_entries", "delete", 1)
+        changed["payments"]["delete"] = sorted(
+            payments - {r["ID"] for d in DIVISIONS for r in sandbox.truth(d, "payments")})
         changed["accounts"]["update"] = _mutate(sandbox, "accounts", "update", 3)
         changed["items"]["update"] = _mutate(sandbox, "items", "update", 2)
         changed["sales_invoices"]["update"] = _mutate(sandbox, "sales_invoices", "update", 1)
@@ -210,10 +215,10 @@ def test_deleted_rows_are_gone_from_loaded_tables_and_models(warehouse: Warehous
 
 
 def test_deleted_payment_is_gone_by_delete_detection(warehouse: Warehouse) -> None:
-    """A payment (Modified family, no deletion log in Exact) deleted in the sandbox: the
-    delete-detection tombstone removes it from the upsert load, ends it in the append-only
-    history (the tombstone is its latest version there: its Modified is the deletion moment),
-    and no current-state model holds it."""
+    """A payment (Modified family, no deletion log in Exact) deleted in the sandbox with its
+    purchase entry: the delete-detection tombstone removes it from the upsert load, ends it in
+    the append-only history (the tombstone is its latest version there: its Modified is the
+    deletion moment), and no current-state model holds it."""
     deleted = warehouse.changed["payments"]["delete"]
     assert deleted
     ids = ", ".join(f"'{i}'" for i in deleted)
