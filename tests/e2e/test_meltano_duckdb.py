@@ -9,7 +9,7 @@ rows here, so with a DuckDB that drops the first row of every batch (>= 1.3, hen
 sandbox changes (creates, updates, deletes in every family), a second run picks them up
 incrementally, a third run with the delete-detection pass (what the project's weekly schedule
 ``exactonline-delete-detection-weekly`` sets) finds the deletions Exact logs nowhere (a
-purchase entry with its payment, a purchase invoice, a sales entry with its lines), and the
+purchase entry with its payment, a sales entry with its lines and receivable), and the
 comparison runs again: updates
 visible, deleted rows recorded in ``deleted`` (sync streams) and gone from their own tables
 (issue #16): the whole pipeline runs twice, with
@@ -54,7 +54,6 @@ CHANGES = [
     # so the books still reconcile in the schedule's dbt build). First, so that the sandbox
     # deletes rows the first run loaded, not the ones created below (it deletes the newest).
     ("purchase_entries", "delete", 1),
-    ("purchase_invoices", "delete", 1),
     ("sales_entries", "delete", 1),
     ("accounts", "create", 2),
     ("accounts", "update", 2),
