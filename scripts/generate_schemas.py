@@ -20,7 +20,8 @@ targets create (DOUBLE, NUMERIC, FLOAT, FLOAT64), and singer-sdk's exact-decimal
 text; the dbt staging models make amounts exact decimals on every warehouse.
 
 ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets ``stream_name``;
-lines read through ``$expand`` get ``EntryModified``; snapshots of Exact's
+streams sync/Deleted reports on and the Modified family (delete detection) get
+``_sdc_deleted_at``; lines read through ``$expand`` get ``EntryModified``; snapshots of Exact's
 ``read/`` reports get ``SnapshotTakenAt``.
 """
 
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from tap_exactonline.reference import entities as reference_entities  # noqa: E402
 from tap_exactonline.streams import CATALOG, SCHEMAS_DIR, TAP_FIELDS  # noqa: E402
+from tap_exactonline.tombstones import DELETED_AT  # noqa: E402
 
 EDM_TYPES: dict[str, dict[str, Any]] = {
     "Edm.Guid": {"type": ["string", "null"], "format": "uuid"},
@@ -62,6 +64,9 @@ def schema_for(stream: str) -> dict[str, Any]:
             properties[name] = dict(EDM_TYPES[edm])
     if "Division" not in properties:
         properties["Division"] = dict(EDM_TYPES["Edm.Int32"])
+    # deletions arrive as tombstones: from sync/Deleted, or from delete detection
+    if spec.entity_type is not None or spec.family == "modified":
+        properties[DELETED_AT] = dict(TAP_FIELDS[DELETED_AT])
     if stream == "deleted":
         properties["stream_name"] = dict(TAP_FIELDS["stream_name"])
     if spec.expand:

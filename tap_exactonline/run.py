@@ -31,6 +31,16 @@ from tap_exactonline.regions import resolve_base_url
 from tap_exactonline.summary import RunSummary
 
 
+class KeyRecorder(t.Protocol):
+    """Records the keys a stream emits (``deletedetection.DeleteDetection``)."""
+
+    def records_keys_of(self, stream: str) -> bool:
+        """Whether the keys ``stream`` emits are recorded."""
+
+    def record(self, stream: str, division: int, key: t.Any) -> None:
+        """Record one emitted key."""
+
+
 class Run:
     """The shared state of one tap run.
 
@@ -54,6 +64,8 @@ class Run:
         self._stopped: set[int] = set()
         self.failures: list[str] = []
         self._division_rows: list[dict[str, t.Any]] | None = None
+        #: The run's ``delete_detection`` (key recording, passes); set by the tap when it syncs.
+        self.delete_detection: KeyRecorder | None = None
         self.summary = RunSummary()
         """Rows and bookmarks per partition, for the table at the end (``log_summary``)."""
 

@@ -35,6 +35,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_exactonline import odata, reference, schemas
 from tap_exactonline.client import ExactOnlineStream
+from tap_exactonline.tombstones import DELETED_AT, DELETED_AT_SCHEMA, TombstoneWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -210,6 +211,10 @@ SPECS: dict[str, StreamSpec] = {spec.name: spec for spec in CATALOG}
 STREAM_OF_ENTITY_TYPE: dict[int, str] = {
     spec.entity_type: spec.name for spec in CATALOG if spec.entity_type is not None
 }
+#: Streams Exact keeps no deletion log for: the ones ``delete_detection`` may name.
+DELETE_DETECTION_STREAMS: tuple[str, ...] = tuple(
+    spec.name for spec in CATALOG if spec.family == "modified"
+)
 #: Fields our schemas add that no Exact endpoint has (never sent in ``$select``).
 TAP_FIELDS: dict[str, dict[str, t.Any]] = {
     "EntryModified": {
@@ -218,6 +223,7 @@ TAP_FIELDS: dict[str, dict[str, t.Any]] = {
         "description": "Modified of the entry (header) the line belongs to: the replication "
         "key of lines that have no Modified of their own.",
     },
+    DELETED_AT: DELETED_AT_SCHEMA,
     "stream_name": {
         "type": ["string", "null"],
         "description": "Our stream the deleted row belonged to (from EntityType); null when "
@@ -322,7 +328,23 @@ class SyncStream(CatalogStream):
 
 
 class DeletedStream(SyncStream):
-    """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added."""
+    """``sync/Deleted``: one row per deleted sync row, with our ``stream_name`` added.
+
+    Each row written is also written as a tombstone into its stream when that stream is
+    selected (see ``tombstones``).
+    """
+
+    @cached_property
+    def tombstones(self) -> TombstoneWriter:
+        """Writes tombstones into the tap's selected streams."""
+        return TombstoneWriter(self._tap.streams)
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """Write the deletion, then its tombstone into the stream it belonged to."""
+        super()._write_record_message(record)
+        name = STREAM_OF_ENTITY_TYPE.get(record.get("EntityType") or -1)
+        if name is not None:
+            self.tombstones.write(name, SPECS[name].key, record)
 
     def convert(self, row: t.Mapping[str, t.Any], division: int) -> dict[str, t.Any]:
         """Add ``stream_name`` from ``EntityType`` (null for types we have no stream for)."""
@@ -340,13 +362,82 @@ class ModifiedStream(CatalogStream):
     none) less :data:`MODIFIED_SAFETY_MARGIN`. Pages come in key order, so a row on an
     already-read page that changes while later pages are read has a ``Modified`` below the
     later rows'; the cap keeps the bookmark below it (the SDK's replication-key signpost).
+
+    Exact keeps no deletion log for these endpoints; with ``delete_detection`` the keys this
+    stream emits are recorded and reconciled with :meth:`list_keys` (``deletedetection``).
     """
 
     replication_key = "Modified"
     is_sorted = False
+    _listing_keys = False
+    _read_started: dt.datetime | None = None
+
+    @property
+    def key_field(self) -> str:
+        """Exact's key of the rows (``ID``, ``EntryID``)."""
+        return self.spec.key
+
+    def list_keys(self, division: int) -> set[str]:
+        """Every key the endpoint serves in ``division`` now, from one complete listing.
+
+        ``$select=<key>``, no ``$filter``, paged like the stream (1000 rows a page on bulk,
+        60 elsewhere), through the run's rate limiter, daily reserve and page checks.
+
+        Raises:
+            DailyLimitReached: The division's calls (less the reserve) ran out mid-listing.
+            ExactOnlineAPIError: Exact answered 4xx.
+            PageLoopError: A ``__next`` link led back to a page already listed.
+        """
+        context: Context = {"Division": division}
+        self._current_division = division
+        self._pages_read = set()
+        self._read_started = None  # the listing leaves the bookmark's cap alone
+        self._listing_keys = True
+        try:
+            # records_of yields keys, not records, while listing
+            return set(t.cast("t.Iterable[str]", self.request_records(context)))
+        finally:
+            self._listing_keys = False
+
+    def key_listing_options(self) -> dict[str, t.Any]:
+        """OData query options of the key listing."""
+        return {"$select": self.key_field}
+
+    def records_of(self, rows: list[dict[str, t.Any]], division: int) -> t.Iterable[dict]:
+        """The page's records (see :meth:`rows_to_records`), or its keys while listing."""
+        if self._listing_keys:
+            return self.listed_keys(rows)  # type: ignore[return-value]
+        return self.rows_to_records(rows, division)
+
+    def rows_to_records(self, rows: list[dict[str, t.Any]], division: int
+                        ) -> t.Iterable[dict]:
+        """Convert and check the rows of one page (the base class's ``records_of``)."""
+        return super().records_of(rows, division)
+
+    def listed_keys(self, rows: list[dict[str, t.Any]]) -> t.Iterator[str]:
+        """Keys on one page of the key listing.
+
+        Raises:
+            odata.BadValue: A row without its key (the page is retried, never half-used).
+        """
+        key = self.key_field
+        for row in rows:
+            if not isinstance(row, dict) or row.get(key) is None:
+                raise odata.BadValue(key, None, "the row has no value for its key")
+            yield str(row[key])
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """Write the record; with ``delete_detection`` for this stream, record its key."""
+        super()._write_record_message(record)
+        detection = self.run.delete_detection
+        if (detection is not None and detection.records_keys_of(self.name)
+                and record.get(DELETED_AT) is None):
+            detection.record(self.name, record["Division"], record.get(self.key_field))
 
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """``$select`` + ``$filter=Modified ge datetime'...'`` from the bookmark/start_date."""
+        if self._listing_keys:
+            return self.key_listing_options()
         options = super().query_options(context)
         start = self.get_starting_timestamp(context)
         if start is not None:
@@ -356,7 +447,7 @@ class ModifiedStream(CatalogStream):
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Note the tap's clock before the first page (used when Exact sends no ``Date``)."""
         self._partition_context = context
-        self._read_started: dt.datetime | None = dt.datetime.now(dt.timezone.utc)
+        self._read_started = dt.datetime.now(dt.timezone.utc)
 
     def validate_response(self, response: t.Any) -> None:
         """Check the page; on the partition's first page, cap the bookmark (see class)."""
@@ -402,11 +493,8 @@ class ExpandedLinesStream(ModifiedStream):
     @cached_property
     def select_list(self) -> str:
         """Entry key and ``Modified`` plus ``Lines/Field`` for each selected line field."""
-        entry_key = next(
-            s.key for s in CATALOG if s.endpoint == self.spec.endpoint and not s.expand
-        )
         lines = [f for f in self.selected_fields if f not in self.extra_fields]
-        return ",".join([entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
+        return ",".join([self.entry_key, "Modified", *(f"{self.navigation}/{f}" for f in lines)])
 
     @property
     def plan(self) -> tuple[tuple[str, t.Any], ...]:
@@ -415,13 +503,50 @@ class ExpandedLinesStream(ModifiedStream):
             self._plan_cache = tuple(p for p in super().plan if p[0] != "EntryModified")
         return self._plan_cache
 
+    @cached_property
+    def entry_key(self) -> str:
+        """Key of the entries endpoint (``EntryID``)."""
+        return next(s.key for s in CATALOG if s.endpoint == self.spec.endpoint and not s.expand)
+
     def query_options(self, context: Context | None) -> dict[str, t.Any]:
         """Entries' ``$select``/``$filter`` plus ``$expand`` of the lines."""
         options = super().query_options(context)
         options["$expand"] = self.navigation
         return options
 
-    def records_of(self, rows: list[dict[str, t.Any]], division: int) -> t.Iterable[dict]:
+    def key_listing_options(self) -> dict[str, t.Any]:
+        """Every entry with the keys of its lines: ``$select=EntryID,Lines/ID&$expand=Lines``."""
+        return {"$select": f"{self.entry_key},{self.navigation}/{self.key_field}"}
+
+    def listed_keys(self, rows: list[dict[str, t.Any]]) -> t.Iterator[str]:
+        """Keys of the lines of every entry on one page of the key listing.
+
+        Raises:
+            odata.BadValue: Unreadable lines, or a line without its key.
+        """
+        for entry in rows:
+            for line in self._lines(entry):
+                if line.get(self.key_field) is None:
+                    raise odata.BadValue(self.key_field, None, "the line has no key")
+                yield str(line[self.key_field])
+
+    def _lines(self, entry: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
+        """The expanded lines of one entry.
+
+        Raises:
+            odata.BadValue: The lines are not a list of objects.
+        """
+        expanded = entry.get(self.navigation) or {}
+        lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
+        if not isinstance(lines, list):
+            raise odata.BadValue(self.navigation, lines, "the expanded lines are not a list")
+        for line in lines:
+            if not isinstance(line, dict):
+                raise odata.BadValue(self.navigation, line, "a line is not an object")
+        return lines
+
+    def rows_to_records(self, rows: list[dict[str, t.Any]], division: int
+                        ) -> t.Iterable[dict]:
         """The converted lines of every entry on the page, each with ``EntryModified``.
 
         Raises:
@@ -434,13 +559,7 @@ class ExpandedLinesStream(ModifiedStream):
                 entry_modified = odata.moment_to_utc(modified) if modified else None
             except (ValueError, OverflowError):
                 raise odata.BadValue("Modified", modified, "not a /Date(ms)/ moment") from None
-            expanded = entry.get(self.navigation) or {}
-            lines = expanded.get("results", []) if isinstance(expanded, dict) else expanded
-            if not isinstance(lines, list):
-                raise odata.BadValue(self.navigation, lines, "the expanded lines are not a list")
-            for line in lines:
-                if not isinstance(line, dict):
-                    raise odata.BadValue(self.navigation, line, "a line is not an object")
+            for line in self._lines(entry):
                 record = self.convert(line, division)
                 record["EntryModified"] = entry_modified
                 self.check_record(record)
@@ -448,7 +567,31 @@ class ExpandedLinesStream(ModifiedStream):
 
 
 class FullTableStream(CatalogStream):
-    """Small reference table, read in full every run."""
+    """Small reference table, read in full every run.
+
+    With ``emit_activate_version_messages`` (singer-sdk's setting) the stream sends
+    ACTIVATE_VERSION before its records, so targets that support it drop the rows of earlier
+    versions: rows Exact no longer has. The message replaces the whole table, every division,
+    so it is sent only when the run reads every division the table holds: not with an
+    explicit ``divisions`` list (a subset, e.g. a per-division run), not when a division of
+    the run has stopped (daily limit) before the stream starts.
+    """
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """singer-sdk's setting, held back when this run may not cover every division."""
+        if not super().emit_activate_version_messages:
+            return False
+        if self.config.get("divisions") and not self.config.get("all_divisions"):
+            self.logger.info("%s: no ACTIVATE_VERSION: `divisions` may name a subset of the "
+                             "divisions in the table", self.name)
+            return False
+        stopped = [d for d in self.run.divisions if self.run.division_stopped(d)]
+        if stopped:
+            self.logger.warning("%s: no ACTIVATE_VERSION this run: division(s) %s stopped, "
+                                "their rows must stay", self.name, stopped)
+            return False
+        return True
 
 
 class SnapshotStream(FullTableStream):

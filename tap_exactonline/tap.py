@@ -16,17 +16,25 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.helpers.capabilities import EMIT_ACTIVATE_VERSION_CONFIG
 from singer_sdk.plugin_base import _ConfigInput
 from typing_extensions import override
 
 from tap_exactonline import command, inputs
 from tap_exactonline.api import ExactOnlineError
+from tap_exactonline.deletedetection import DeleteDetection
 from tap_exactonline.logs import quiet_sdk_noise
 from tap_exactonline.mapper import CatalogStreamMapper
 from tap_exactonline.parallel import ParallelSync
 from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
-from tap_exactonline.streams import OPT_IN_STREAMS, REPLICATION_KEYS, STREAM_TYPES
+from tap_exactonline.streams import (
+    DELETE_DETECTION_STREAMS,
+    OPT_IN_STREAMS,
+    REPLICATION_KEYS,
+    STREAM_TYPES,
+)
+from tap_exactonline.tombstones import deletions_first
 
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Catalog
@@ -146,6 +154,35 @@ class TapExactOnline(Tap):
             "(Exact's limits are per division); 1 reads them one after another. One thread "
             "writes every Singer message, so output and STATE stay consistent.",
         ),
+        th.Property(
+            "delete_detection",
+            th.ArrayType(th.StringType),
+            default=[],
+            title="Delete detection",
+            description="Streams Exact keeps no deletion log for (payments, receivables, "
+            "sales/purchase entries and their lines, purchase invoices and lines, general "
+            "journal and bank entries and lines) whose deletions the tap detects: it records "
+            "the keys it emits and, after the stream's read, lists Exact's current keys "
+            "($select=<key>; per stream and division ceil(rows / page size) calls, 1000 rows a "
+            "page on bulk endpoints, 60 elsewhere) and sends a tombstone (_sdc_deleted_at) for "
+            "every key that disappeared. Empty: off.",
+        ),
+        th.Property(
+            "delete_detection_pass",
+            th.BooleanType,
+            default=True,
+            title="Delete detection pass",
+            description="With delete_detection: list the keys and send tombstones this run. "
+            "Off: only record the emitted keys (daily runs; a weekly run turns it on).",
+        ),
+        th.Property(
+            "delete_detection_store",
+            th.StringType,
+            title="Delete detection store",
+            description="The key ledger of delete detection: a file path, a folder (ending "
+            "in /) or an SQLAlchemy URL. Default <project>/.meltano/exactonline/keys-<client "
+            "id>-<host hash>.sqlite (mode 0600).",
+        ),
         # -- webhooks (`exactonline webhooks serve`, docs/webhooks.md) ---------------------
         th.Property(
             "webhook_secret",
@@ -180,6 +217,9 @@ class TapExactOnline(Tap):
             "tap-exactonline target-duckdb` in the Meltano project.",
         ),
     ).to_dict()
+    # singer-sdk's own setting (off by default): full-table streams send ACTIVATE_VERSION
+    # before their records, so targets that support it drop rows Exact no longer has.
+    config_jsonschema["properties"].update(EMIT_ACTIVATE_VERSION_CONFIG["properties"])
 
     # -- streams ------------------------------------------------------------------------------
     @override
@@ -242,18 +282,33 @@ class TapExactOnline(Tap):
             entry.metadata.root.selected = False
         return catalog
 
+    @override  # type: ignore[misc]  # final in the SDK, which sorts the streams by name
+    def load_streams(self) -> list[Stream]:
+        """The SDK's streams (sorted by name), ``deleted`` first: tombstones precede rows."""
+        return deletions_first(super().load_streams())
+
     @override  # type: ignore[misc]  # final in the SDK: the same steps, divisions threaded
     def sync_all(self) -> None:
         """Sync every selected stream; partitions of several divisions at once.
 
         With ``parallel_divisions`` > 1 and more than one division the partitioned streams
-        are read by ``parallel.ParallelSync``; otherwise the SDK's own loop runs.
+        are read by ``parallel.ParallelSync``; otherwise the SDK's own loop runs. Then, with
+        ``delete_detection``, the detection passes (``deletedetection``); a run whose read
+        failed ends before them.
         """
-        workers = int(self.config.get("parallel_divisions") or DEFAULT_PARALLEL_DIVISIONS)
-        if workers > 1 and len(self.run.divisions) > 1:
-            ParallelSync(self, self.run, workers).sync_all()
-        else:
-            super().sync_all()
+        detection = DeleteDetection(self.run, self.streams, DELETE_DETECTION_STREAMS)
+        self.run.delete_detection = detection if detection.enabled else None
+        try:
+            workers = int(self.config.get("parallel_divisions") or DEFAULT_PARALLEL_DIVISIONS)
+            if workers > 1 and len(self.run.divisions) > 1:
+                ParallelSync(self, self.run, workers).sync_all()
+            else:
+                super().sync_all()
+            # After every stream's read, so the rows created since are in the ledger.
+            detection.run_passes()
+        finally:
+            detection.close()
+        self.run.raise_failures()
 
     # -- the run ------------------------------------------------------------------------------
     @cached_property

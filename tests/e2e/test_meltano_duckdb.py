@@ -7,8 +7,15 @@ rows here, so with a DuckDB that drops the first row of every batch (>= 1.3, hen
 ``duckdb<1.3``) rows go missing: with duckdb 1.3.2 in the plugin's venv this test fails with
 14 of 600 transaction lines, 7 sales invoice rows, ... missing. Then the
 sandbox changes (creates, updates, deletes in every family), a second run picks them up
-incrementally, and the comparison runs again: updates visible, deleted rows recorded in
-``deleted``.
+incrementally, a third run with the delete-detection pass (what the project's weekly schedule
+``exactonline-delete-detection-weekly`` sets) finds the deletions Exact logs nowhere (a
+purchase entry with its payment, a sales entry with its lines and receivable), and the
+comparison runs again: updates
+visible, deleted rows recorded in ``deleted`` (sync streams) and gone from their own tables
+(issue #16): the whole pipeline runs twice, with
+target-duckdb's ``hard_delete`` (tombstones delete the row: every table equals the truth) and
+with soft delete (the row stays with ``_sdc_deleted_at`` set: the rows without it equal the
+truth, and every row with it is one Exact deleted).
 """
 
 from __future__ import annotations
@@ -42,6 +49,12 @@ RUN = ["--log-format=json", "--environment=demo", "run", "tap-exactonline", "tar
 # Updates only of columns no other endpoint repeats: like Exact, a renamed VAT code changes
 # VATCodeDescription of every transaction line without a new Timestamp on those lines.
 CHANGES = [
+    # The Modified family: Exact logs no deletion; the weekly delete-detection schedule finds
+    # them (an entry goes with its lines, its payment or receivable and its transaction lines,
+    # so the books still reconcile in the schedule's dbt build). First, so that the sandbox
+    # deletes rows the first run loaded, not the ones created below (it deletes the newest).
+    ("purchase_entries", "delete", 1),
+    ("sales_entries", "delete", 1),
     ("accounts", "create", 2),
     ("accounts", "update", 2),
     ("contacts", "delete", 1),
@@ -61,6 +74,10 @@ CHANGES = [
     ("exchange_rates", "update", 1),
     ("cash_entries", "create", 1),
 ]
+# The extract-load of the project's weekly schedule exactonline-delete-detection-weekly: the
+# tap with the delete-detection pass (the variable the schedule sets; its dbt build is
+# checked in tests/warehouses/test_dbt_duckdb.py).
+DELETE_DETECTION_PASS = {"TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true"}
 
 
 @dataclass
@@ -70,14 +87,16 @@ class Pipeline:
     sandbox: SandboxProcess
     work: Path
     env: dict[str, str]
+    hard_delete: bool
 
     @property
     def db(self) -> Path:
         return self.work / "exactonline.duckdb"
 
-    def run(self, label: str) -> dict[str, int]:
-        """One ``meltano run``; returns the records the tap sent per stream."""
-        proc = run_meltano(RUN, self.env, self.work / f"meltano-{label}.log")
+    def run(self, label: str, **env: str) -> dict[str, int]:
+        """One ``meltano run`` (``env``: more variables); the records sent per stream."""
+        proc = run_meltano(RUN, {**self.env, **env}, self.work / f"meltano-{label}.log",
+                           timeout=300)
         assert proc.returncode == 0, f"meltano run ({label}) failed:\n{tail(proc)}"
         return records_sent(proc.stdout + proc.stderr)
 
@@ -93,9 +112,13 @@ class Pipeline:
         """Canonical truth of a stream as the tap must load it, keyed by (Division, key)."""
         return expected_by_key(self.sandbox, self.divisions(), stream_name)
 
-    def diff(self, stream_name: str, expected: dict[tuple[Any, ...], dict[str, Any]] | None = None,
-             allowed_extra: set[tuple[Any, ...]] | None = None) -> tuple[list[str], int]:
-        """(differences from the truth, rows in the table) of one table."""
+    def diff(self, stream_name: str, expected: dict[tuple[Any, ...], dict[str, Any]] | None = None
+             ) -> tuple[list[str], int, set[tuple[Any, ...]]]:
+        """(differences from the truth, current rows, keys of tombstone rows) of one table.
+
+        Tombstone rows (``_sdc_deleted_at`` set, soft delete) are not compared: hard delete
+        must leave none, and none may be a row the sandbox still has.
+        """
         actual, doubled = warehouse_rows(self.db, stream_name, SPECS[stream_name].key)
         if SPECS[stream_name].family == "snapshot":
             # an upsert target keeps rows a later snapshot no longer has: the current report
@@ -107,11 +130,15 @@ class Pipeline:
             actual = {k: r for k, r in actual.items() if r["snapshottakenat"] == latest[k[0]]}
         if expected is None:
             expected = self.expected(stream_name)
-        problems = differences(stream_name, expected, actual, lower=True,
-                               allowed_extra=allowed_extra)
+        deleted = {k for k, row in actual.items() if row.get("_sdc_deleted_at") is not None}
+        if self.hard_delete:
+            assert not deleted, f"{stream_name}: hard delete kept {len(deleted)} tombstones"
+        assert not deleted & set(expected), f"{stream_name}: current rows marked deleted"
+        current = {k: row for k, row in actual.items() if k not in deleted}
+        problems = differences(stream_name, expected, current, lower=True)
         if doubled:
             problems.append(f"{stream_name}: {doubled} keys stored more than once")
-        return problems, len(actual)
+        return problems, len(current), deleted
 
 
 def loaded_rows(db: Path, spec: Any) -> list[dict[str, Any]]:
@@ -119,9 +146,11 @@ def loaded_rows(db: Path, spec: Any) -> list[dict[str, Any]]:
     return list(warehouse_rows(db, spec.name, spec.key)[0].values())
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+@pytest.fixture(scope="module", params=["hard_delete", "soft_delete"])
+def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Pipeline]:
     """A sandbox (seed 5, 2 divisions, 300 transaction lines each) and the first full run."""
+    hard_delete = request.param == "hard_delete"
     missing = missing_plugins()
     if missing:
         pytest.skip(f"Meltano plugins not installed ({', '.join(missing)}): "
@@ -136,8 +165,9 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             # every stream (the project's default leaves out employees), small batches
             TAP_EXACTONLINE__SELECT='["*.*"]', TAP_EXACTONLINE_OPT_IN_STREAMS='["employees"]',
             TARGET_DUCKDB_BATCH_SIZE_ROWS="37",
+            TARGET_DUCKDB_HARD_DELETE=str(hard_delete).lower(),
         )
-        pipe = Pipeline(sandbox, work, env)
+        pipe = Pipeline(sandbox, work, env, hard_delete)
         pipe.run("first")
         yield pipe
     finally:
@@ -150,7 +180,7 @@ def test_first_run_loads_every_table_exactly(pipeline: Pipeline) -> None:
     problems: list[str] = []
     loaded = {}
     for spec in CATALOG:
-        found, loaded[spec.name] = pipeline.diff(spec.name)
+        found, loaded[spec.name], _ = pipeline.diff(spec.name)
         problems += found
     assert not problems, "\n".join(problems)
     # Exact's reports carry the moment the tap read them (one per division and run).
@@ -178,6 +208,8 @@ def test_second_run_picks_up_creates_updates_and_deletes(pipeline: Pipeline) -> 
                 target.setdefault(change["stream"], set()).add(key)
 
     sent = pipeline.run("second")
+    # The weekly schedule finds the Modified family's deletions (keys recorded by both runs).
+    pipeline.run("delete-detection", **DELETE_DETECTION_PASS)
     # Incremental: the sync and Modified streams send only what changed, not the tables again.
     tables = {s: warehouse_rows(pipeline.db, s, SPECS[s].key)[0] for s in
               ("transaction_lines", "sales_invoices", "accounts", "payments")}
@@ -189,15 +221,21 @@ def test_second_run_picks_up_creates_updates_and_deletes(pipeline: Pipeline) -> 
         expected = pipeline.expected(spec.name)
         gone = deleted.get(spec.name, set())
         assert not gone & set(expected), f"{spec.name}: the sandbox still has deleted rows"
-        # Deleted rows stay in their table; the deletion is recorded in `deleted`.
-        problems += pipeline.diff(spec.name, expected, allowed_extra=gone)[0]
+        # The loaded table itself is current: deleted rows are gone (hard delete) or carry
+        # _sdc_deleted_at (soft delete); the deletion is also recorded in `deleted`.
+        found, _, tombstones = pipeline.diff(spec.name, expected)
+        problems += found
+        if not pipeline.hard_delete:
+            assert gone <= tombstones, f"{spec.name}: deleted rows without _sdc_deleted_at"
     assert not problems, "\n".join(problems)
 
-    # Every deletion arrived as a sync/Deleted row naming its stream.
+    # Every deletion of a sync stream arrived as a sync/Deleted row naming its stream.
     tombstones, _ = warehouse_rows(pipeline.db, "deleted", "ID")
     recorded = {(int(r["division"]), str(r["entitykey"]).lower(), r["stream_name"])
                 for r in tombstones.values()}
     for stream, keys in deleted.items():
+        if SPECS[stream].family != "sync":
+            continue
         for division, key in keys:
             assert (division, key, stream) in recorded, f"deletion of {stream} {key} not in deleted"
     # Every created or updated row is in the warehouse with its new values (checked above);

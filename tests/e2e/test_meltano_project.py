@@ -92,14 +92,19 @@ def test_jobs_and_schedules() -> None:
             ["tap-exactonline target-snowflake dbt-snowflake:build bi-refresh:all"]),
         "exactonline-auth-refresh-weekly": ("@weekly", "exactonline-auth-refresh",
             ["exactonline:auth_refresh"]),
+        "exactonline-delete-detection-weekly": ("@weekly", "exactonline-delete-detection",
+            ["tap-exactonline target-duckdb dbt-duckdb:build"]),
     }
+    assert {s["name"]: s["env"] for s in schedules}["exactonline-delete-detection-weekly"] == {
+        "TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true"}
     jobs = ["exactonline-to-duckdb", "exactonline-to-bigquery", "exactonline-to-snowflake",
-            "exactonline-auth-refresh"]
+            "exactonline-auth-refresh", "exactonline-delete-detection"]
     proc = subprocess.run([str(MELTANO), "--environment=prod", "run", "--dry-run", *jobs],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-1500:]
-    # blocks: extract-load + dbt (duckdb), + bi-refresh (bigquery, snowflake), auth refresh
-    assert proc.stderr.count("Dry run, but would have run block") == 2 + 3 + 3 + 1
+    # blocks: extract-load + dbt (duckdb), + bi-refresh (bigquery, snowflake), auth refresh,
+    # extract-load + dbt (delete detection)
+    assert proc.stderr.count("Dry run, but would have run block") == 2 + 3 + 3 + 1 + 2
 
 
 def test_utility_check_runs_against_the_sandbox(sandbox: SandboxProcess, tmp_path: Path) -> None:

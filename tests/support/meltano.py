@@ -22,11 +22,11 @@ def isolated_meltano_env(
     """Environment for ``meltano --environment=demo ...`` against ``sandbox``, writing to ``work``.
 
     Everything the run writes (system database with STATE, Meltano's per-run config files,
-    token store, DuckDB file, dbt's target and log folders) goes to ``work``; the project's own
-    ``.meltano/`` and ``output/`` are left alone. The installed plugins are shared through
-    symlinks. ``TAP_*``, ``TARGET_*`` and ``DBT_*`` variables of the caller are dropped, so a
-    developer's ``.env`` or shell cannot redirect the run; the tap reads every accessible
-    division with a freshly authorized refresh token of its own.
+    token store, delete-detection key ledger, DuckDB file, dbt's target and log folders) goes
+    to ``work``; the project's own ``.meltano/`` and ``output/`` are left alone. The installed
+    plugins are shared through symlinks. ``TAP_*``, ``TARGET_*`` and ``DBT_*`` variables of the
+    caller are dropped, so a developer's ``.env`` or shell cannot redirect the run; the tap
+    reads every accessible division with a freshly authorized refresh token of its own.
 
     Args:
         sandbox: A started sandbox.
@@ -55,6 +55,9 @@ def isolated_meltano_env(
         "TAP_EXACTONLINE_REFRESH_TOKEN": sandbox.fresh_refresh_token(),
         "TAP_EXACTONLINE_TOKEN_STORE_PATH": str(work / "tokens.fernet"),
         "TAP_EXACTONLINE_TOKEN_STORE_KEY": TOKEN_STORE_KEY,
+        "TAP_EXACTONLINE_DELETE_DETECTION_STORE": str(work / "delete-detection-keys.sqlite"),
+        # the append-only pipeline keeps its own ledger (meltano/warehouses.meltano.yml)
+        "TAP_EXACTONLINE_HISTORY_DELETE_DETECTION_STORE": str(work / "history-keys.sqlite"),
         "TAP_EXACTONLINE_DIVISIONS": "[]",
         "TAP_EXACTONLINE_ALL_DIVISIONS": "true",
         "TARGET_DUCKDB_FILEPATH": str(duckdb_path),

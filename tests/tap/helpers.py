@@ -36,6 +36,12 @@ class TapRun:
 
     returncode: int
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    #: Tombstone records (``_sdc_deleted_at`` set) per stream, in output order; not in records.
+    tombstones: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: (stream, "row" | "tombstone", key) of every RECORD, in output order.
+    order: list[tuple[str, str, Any]] = field(default_factory=list)
     states: list[dict[str, Any]] = field(default_factory=list)
     schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     stderr: str = ""
@@ -107,7 +113,12 @@ def run_tap(
         message = odata.decode_json(line)
         kind = message.get("type")
         if kind == "RECORD":
-            run.records[message["stream"]].append(message["record"])
+            record, stream = message["record"], message["stream"]
+            kind_of_row = "tombstone" if record.get("_sdc_deleted_at") else "row"
+            target = run.tombstones if kind_of_row == "tombstone" else run.records
+            target[stream].append(record)
+            if stream in SPECS:
+                run.order.append((stream, kind_of_row, key_of(stream, record)))
         elif kind == "STATE":
             run.states.append(message["value"])
         elif kind == "SCHEMA":

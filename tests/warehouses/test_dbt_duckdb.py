@@ -93,6 +93,13 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
                 work / "history-1.log")
 
         changed: dict[str, dict[str, list[str]]] = defaultdict(dict)
+        # Exact logs no deletion of a payment: the second runs find it by delete detection.
+        # It goes with its purchase entry (and that entry's transaction lines), as in Exact,
+        # so the books still reconcile with Exact's reports.
+        payments = {r["ID"] for d in DIVISIONS for r in sandbox.truth(d, "payments")}
+        changed["purchase_entries"]["delete"] = _mutate(sandbox, "purchase_entries", "delete", 1)
+        changed["payments"]["delete"] = sorted(
+            payments - {r["ID"] for d in DIVISIONS for r in sandbox.truth(d, "payments")})
         changed["accounts"]["update"] = _mutate(sandbox, "accounts", "update", 3)
         changed["items"]["update"] = _mutate(sandbox, "items", "update", 2)
         changed["sales_invoices"]["update"] = _mutate(sandbox, "sales_invoices", "update", 1)
@@ -100,11 +107,15 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         changed["transaction_lines"]["delete"] = _mutate(sandbox, "transaction_lines", "delete", 1)
         changed["transaction_lines"]["create"] = _mutate(sandbox, "transaction_lines", "create", 1)
 
-        # The README's command, verbatim (every dbt test passes: the reconciliation too).
-        meltano(["run", "tap-exactonline", "target-duckdb", "dbt-duckdb:build"], env,
-                work / "run-2.log")
+        # The README's command, verbatim (every dbt test passes: the reconciliation
+        # too), with the delete-detection pass of the project's
+        # weekly schedule (both pipelines recorded the keys they loaded in their own ledgers).
+        detect = {"TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true",
+                  "TAP_EXACTONLINE_HISTORY_DELETE_DETECTION_PASS": "true"}
+        meltano(["run", "tap-exactonline", "target-duckdb", "dbt-duckdb:build"],
+                {**env, **detect}, work / "run-2.log")
 
-        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], env,
+        meltano(["run", "tap-exactonline-history", "target-duckdb-history"], {**env, **detect},
                 work / "history-2.log")
         hist_env = {**env, "DBT_DUCKDB_SOURCE_SCHEMA": "exactonline_history",
                     "DBT_DUCKDB_SCHEMA": "hist"}
@@ -177,8 +188,10 @@ def test_sales_invoices_split_into_headers_and_lines(warehouse: Warehouse, schem
     assert sums[0][1] == 0
 
 
-def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
-    """The upsert load still holds the deleted rows; the models do not."""
+def test_deleted_rows_are_gone_from_loaded_tables_and_models(warehouse: Warehouse) -> None:
+    """Deletions arrive as tombstones (issue #16): the upsert load (project default
+    ``hard_delete``) no longer holds the deleted rows; the append-only history keeps each
+    tombstone as the row's last version; no current-state model or fact holds them."""
     for stream, model, fact in (
         ("sales_invoices", "cur_sales_invoice_lines", "fct_sales_invoice_lines"),
         ("transaction_lines", "cur_transaction_lines", "fct_transaction_lines"),
@@ -187,7 +200,10 @@ def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
         assert deleted
         ids = ", ".join(f"'{i}'" for i in deleted)
         raw = warehouse.sql(f"select count(*) from exactonline.{stream} where id in ({ids})")
-        assert raw == [(len(deleted),)]
+        assert raw == [(0,)]
+        kept = warehouse.sql(f"select count(distinct id) from exactonline_history.{stream} "
+                             f"where id in ({ids}) and _sdc_deleted_at is not null")
+        assert kept == [(len(deleted),)]
         key = "sales_invoice_row_id" if stream == "sales_invoices" else "transaction_line_id"
         assert warehouse.sql(
             f"select count(*) from analytics_current.{model} where {key} in ({ids})") == [(0,)]
@@ -196,6 +212,24 @@ def test_deleted_rows_are_loaded_but_not_current(warehouse: Warehouse) -> None:
             f"select count(*) from analytics_marts.{fact} where {fact_key} in ({ids})") == [(0,)]
     recorded = {r["EntityKey"] for r in warehouse.truth("deleted")}
     assert set(warehouse.changed["transaction_lines"]["delete"]) <= recorded
+
+
+def test_deleted_payment_is_gone_by_delete_detection(warehouse: Warehouse) -> None:
+    """A payment (Modified family, no deletion log in Exact) deleted in the sandbox with its
+    purchase entry: the delete-detection tombstone removes it from the upsert load, ends it in
+    the append-only history (the tombstone is its latest version there: its Modified is the
+    deletion moment), and no current-state model holds it."""
+    deleted = warehouse.changed["payments"]["delete"]
+    assert deleted
+    ids = ", ".join(f"'{i}'" for i in deleted)
+    assert warehouse.sql(f"select count(*) from exactonline.payments where id in ({ids})"
+                         ) == [(0,)]
+    assert warehouse.sql(f"select count(distinct id) from exactonline_history.payments "
+                         f"where id in ({ids}) and _sdc_deleted_at is not null"
+                         ) == [(len(deleted),)]
+    for schema in ("analytics_current", "hist_current"):
+        assert warehouse.sql(f"select count(*) from {schema}.cur_payments "
+                             f"where payment_id in ({ids})") == [(0,)], schema
 
 
 def test_updates_show_the_latest_version(warehouse: Warehouse) -> None:
@@ -490,11 +524,51 @@ def test_history_rows_carry_audit_columns(warehouse: Warehouse, stream: str) -> 
 
 
 def test_staging_audit_columns(warehouse: Warehouse) -> None:
-    rows = warehouse.sql("""select count(*), count(distinct record_key),
-        count(*) filter (where source_system = 'exact_online' and extracted_at is not null)
+    # one version per line (none was updated), plus the tombstones of the deleted lines
+    rows = warehouse.sql("""select count(*) filter (where sdc_deleted_at is null),
+        count(distinct record_key) filter (where sdc_deleted_at is null),
+        count(*) filter (where sdc_deleted_at is not null),
+        count(*) filter (where source_system = 'exact_online' and extracted_at is not null),
+        count(*)
         from hist_staging.stg_transaction_lines""")
-    total, keys, good = rows[0]
-    assert total == keys == good > 0
+    versions, keys, tombstones, good, total = rows[0]
+    assert versions == keys > 0
+    assert tombstones >= len(warehouse.changed["transaction_lines"]["delete"]) > 0
+    assert good == total
+
+
+def test_a_row_created_again_after_its_deletion_is_current(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A deleted transaction line comes back with a newer Timestamp (as a row re-created with
+    the same key would): over a copy of the append-only load, which holds the line's versions,
+    its tombstone and its `deleted` row, `cur_transaction_lines` lists it again; the lines
+    deleted for good stay out."""
+    import shutil
+
+    db = tmp_path / "recreated.duckdb"
+    shutil.copy(warehouse.db, db)
+    deleted = warehouse.changed["transaction_lines"]["delete"]
+    back = deleted[0]
+    with duckdb.connect(str(db)) as con:
+        con.execute("""
+            insert into exactonline_history.transaction_lines
+            select * replace (
+                (select max("timestamp") + 1 from exactonline_history.transaction_lines
+                 where id = $id and _sdc_deleted_at is not null) as "timestamp")
+            from exactonline_history.transaction_lines
+            where id = $id and _sdc_deleted_at is null
+            qualify row_number() over (order by "timestamp" desc) = 1""", {"id": back})
+    env = {**warehouse.env, "DBT_DUCKDB_PATH": str(db),
+           "DBT_DUCKDB_SOURCE_SCHEMA": "exactonline_history", "DBT_DUCKDB_SCHEMA": "again"}
+    meltano(["invoke", "dbt-duckdb", "run", "--select",
+             "stg_transaction_lines stg_deleted cur_transaction_lines"],
+            env, tmp_path / "dbt.log")
+    with duckdb.connect(str(db), read_only=True) as con:
+        current = {r[0] for r in con.execute(
+            "select transaction_line_id from again_current.cur_transaction_lines").fetchall()}
+    assert back in current
+    assert not set(deleted[1:]) & current
 
 
 # -- statements, reconciliation, the demo's printout -------------------------------------------

@@ -48,8 +48,14 @@
   cast(null as {{ dbt.type_bigint() }}) as exact_timestamp,
   {%- endif %}
   {% if has_modified -%}
-  {{ exact_timestamp(exact_field(names, 'Modified')) }} as exact_modified
+  {{ exact_timestamp(exact_field(names, 'Modified')) }} as exact_modified,
   {%- else -%}
-  cast(null as {{ dbt.type_timestamp() }}) as exact_modified
+  cast(null as {{ dbt.type_timestamp() }}) as exact_modified,
+  {%- endif %}
+  {#- Set on tombstone records (a deletion sent by the tap; kept by a soft-delete load). #}
+  {% if '_sdc_deleted_at' in names -%}
+  {{ exact_timestamp('_sdc_deleted_at') }} as sdc_deleted_at
+  {%- else -%}
+  cast(null as {{ dbt.type_timestamp() }}) as sdc_deleted_at
   {%- endif %}
 {%- endmacro %}

@@ -3,7 +3,11 @@
 
   A version is identified by (division, key, exact_timestamp, exact_modified). The latest is
   the highest Timestamp (sync family), else the latest Modified, else the latest extraction.
-  Rows whose key appears in the `deleted` stream for this stream are not current.
+  A row is not current when its latest version is a tombstone (`sdc_deleted_at` set: the tap
+  sends a deletion as a record with the deletion's Timestamp; a soft-delete or append-only
+  load keeps it), or when the `deleted` stream holds a deletion of its key newer than that
+  version (loads without tombstones). A row deleted and created again is current: its new
+  version's Timestamp is higher than the deletion's.
 #}
 
 {% macro version_order() -%}
@@ -16,15 +20,21 @@
     where d.division = s.division
       and d.entity_key = s.{{ key }}
       and d.stream_name = '{{ stream }}'
+      and (d.exact_timestamp is null or s.exact_timestamp is null
+           or d.exact_timestamp > s.exact_timestamp)
   )
 {%- endmacro %}
 
-{#- Latest version per (division, key), deleted rows removed. -#}
+{#- Latest version per (division, key), deleted rows (tombstones, `deleted`) removed. -#}
 {% macro exact_current(staging, key, stream=none) -%}
-select s.*
-from {{ ref(staging) }} as s
-where {% if stream %}{{ not_deleted(key, stream) }}{% else %}true{% endif %}
-qualify row_number() over (partition by s.division, s.{{ key }} order by {{ version_order() }}) = 1
+select latest.*
+from (
+    select s.*
+    from {{ ref(staging) }} as s
+    where {% if stream %}{{ not_deleted(key, stream) }}{% else %}true{% endif %}
+    qualify row_number() over (partition by s.division, s.{{ key }} order by {{ version_order() }}) = 1
+) as latest
+where latest.sdc_deleted_at is null
 {%- endmacro %}
 
 {#-
@@ -37,7 +47,7 @@ qualify row_number() over (partition by s.division, s.{{ key }} order by {{ vers
 with versions as (
     select s.*
     from {{ ref(staging) }} as s
-    where true
+    where s.sdc_deleted_at is null  -- tombstones end a version; they are not one
     qualify row_number() over (
         partition by s.division, s.{{ key }}, s.exact_timestamp, s.exact_modified
         order by s.extracted_at asc nulls last
@@ -46,8 +56,15 @@ with versions as (
 {%- if stream %}
 deletions as (
     select division, entity_key, min(deleted_at) as deleted_at
-    from {{ ref('stg_deleted') }}
-    where stream_name = '{{ stream }}'
+    from (
+        select division, entity_key, deleted_at
+        from {{ ref('stg_deleted') }}
+        where stream_name = '{{ stream }}'
+        union all
+        select division, {{ key }} as entity_key, sdc_deleted_at as deleted_at
+        from {{ ref(staging) }}
+        where sdc_deleted_at is not null
+    ) as d
     group by division, entity_key
 ),
 {%- endif %}
