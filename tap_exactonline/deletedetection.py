@@ -157,7 +157,18 @@ class DeleteDetection:
             return
         listed_at = dt.datetime.now(dt.timezone.utc)
         ledger = self.ledger
-        gone = sorted(ledger.keys(division, stream.name) - current)
+        known = ledger.keys(division, stream.name)
+        if not current and known:
+            # An empty listing would tombstone every row: with hard delete, the whole table.
+            # Exact answering an empty list for an administration that had rows is far more
+            # likely a wrong answer than every row deleted, so nothing is emitted.
+            self.run.logger.warning(
+                "delete detection: %s, division %s: Exact listed no keys while %d were "
+                "loaded; no tombstones written (if every row really was deleted, delete the "
+                "rows in the warehouse and this stream's keys from %s)",
+                stream.name, division, len(known), ledger.location)
+            return
+        gone = sorted(known - current)
         seeding = ledger.last_pass(division, stream.name) is None
         if gone:
             stream._write_schema_message()  # targets accept SCHEMA again before the tombstones

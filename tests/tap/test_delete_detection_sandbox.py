@@ -199,3 +199,29 @@ def test_a_stream_outside_the_modified_family_is_refused_in_one_line(
     assert "Traceback" not in run.stderr
     assert not run.records
     assert not (tmp_path / "k").exists()
+
+
+def test_an_empty_listing_writes_no_tombstones(
+    box: SandboxProcess, tmp_path: Path, divisions: list[int]
+) -> None:
+    """Exact answering an empty key list for a division that had rows is not "all deleted":
+    with hard delete that would empty the table. Nothing is emitted; a WARNING says why."""
+    division = divisions[2]
+    ledger = tmp_path / "keys.sqlite"
+    config = tap_config(box, tmp_path, divisions=[division],
+                        delete_detection=["payments"], delete_detection_store=str(ledger))
+    first = run_tap(tmp_path / "first", config, streams={"payments"})
+    assert first.returncode == 0, first.stderr[-3000:]
+    known = ledger_keys(ledger, division, "payments")
+    assert known
+    # Both calls of the next run (the incremental read and the listing) answer an empty page.
+    requests.post(f"{box.url}/_sandbox/faults", timeout=30, json={
+        "kind": "rewrite", "count": 2, "path_contains": f"/{division}/bulk/Cashflow/Payments",
+        "rewrite": {"json": {"d": {"results": []}}}}).raise_for_status()
+    second = run_tap(tmp_path / "second", config, streams={"payments"}, state=first.state)
+    requests.post(f"{box.url}/_sandbox/faults", json={"clear": True},
+                  timeout=30).raise_for_status()
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert not second.tombstones
+    assert "Exact listed no keys while" in second.stderr
+    assert ledger_keys(ledger, division, "payments") == known
