@@ -5,7 +5,8 @@ Body: ``{"division": n, "stream": "<tap stream>", "action": "create"|"update"|"d
 id may be the stream key or the owning entity's key, e.g. an EntryID for transaction_lines) and
 ``"fields": {...}`` (Exact field values to set on update/create; fields stored by the sandbox
 only). Answer: ``{"changed": [{"stream", "action", "ID", "Timestamp"}]}``, one item per changed
-row of the stream (Timestamp = its new rowversion; null for deletes and non-sync streams).
+row and stream that shows it (Timestamp = its new rowversion; null for deletes and non-sync
+streams): a payment term is a row of ``payment_terms`` and of ``payments`` or ``receivables``.
 
 Consistency kept (fact sheet §5): an update of an entry, invoice or purchase order bumps the
 Timestamp of all its rows; creates of entries write balanced lines (and a sales invoice with a
@@ -270,12 +271,29 @@ class Mutator:
     def simple(self, division: int, stream: str, action: str, ids: list | None,
                count: int | None, fields: dict) -> tuple[list, list]:
         """Create/update/delete rows of a one-table stream (dimension snippets follow)."""
-        result = self._simple(division, stream, action, ids, count, fields)
+        changed, events = self._simple(division, stream, action, ids, count, fields)
         if SIMPLE[stream][0] in {table for table, *_ in DIMENSIONS}:
             refresh_snippets(self.conn, division)
         if SIMPLE[stream][0] == "cashflow":
+            changed = self.with_term_twins(changed)
             self.refresh_reports(division)
-        return result
+        return changed, events
+
+    def with_term_twins(self, changed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each changed payment term also as a row of the other stream that shows it.
+
+        A row of table cashflow is a row of ``payment_terms`` (sync) and of ``payments`` or
+        ``receivables`` (by its kind; unknown after a delete, then both are named).
+        """
+        out = []
+        for item in changed:
+            out.append(item)
+            kind = self.conn.execute("SELECT kind FROM cashflow WHERE ID = ?",
+                                     (item["ID"],)).fetchone()
+            names = ({"payment_terms", "payments" if kind[0] == "P" else "receivables"}
+                     if kind else {"payment_terms", "payments", "receivables"})
+            out += [{**item, "stream": name} for name in sorted(names - {item["stream"]})]
+        return out
 
     def refresh_reports(self, division: int) -> None:
         """Recompute Exact's reports of a division after its ledger changed (:mod:`.reports`)."""

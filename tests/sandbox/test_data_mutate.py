@@ -179,3 +179,19 @@ def test_entry_update_reaches_its_payment_terms(client: Client) -> None:
     assert {r["Description"] for r in newer} == {"Updated " + r["Description"].split()[-1]
                                                  for r in newer}
     assert all(r["Description"].startswith("Updated ") for r in newer)
+
+
+def test_a_payment_update_names_the_payment_term_too(client: Client) -> None:
+    """A payment is also a row of sync/Cashflow/PaymentTerms: the answer names both streams, so
+    a reader can tell which rows of payment_terms changed while it read."""
+    terms = f"/api/v1/{DIV}/sync/Cashflow/PaymentTerms"
+    before = max_ts(client, terms)
+    changed = client.mutate({"division": DIV, "stream": "payments", "action": "update",
+                             "count": 1})
+    by_stream = {c["stream"]: c for c in changed}
+    assert set(by_stream) == {"payments", "payment_terms"}, changed
+    assert by_stream["payments"]["ID"] == by_stream["payment_terms"]["ID"]
+    newer, _ = client.all_pages(terms, {"$filter": f"Timestamp gt {before}L",
+                                        "$select": "ID,Timestamp"})
+    assert [(r["ID"], r["Timestamp"]) for r in newer] == [
+        (by_stream["payment_terms"]["ID"], by_stream["payment_terms"]["Timestamp"])]
