@@ -179,10 +179,13 @@ def test_every_run_ends_with_a_summary_table(default_run: TapRun) -> None:
             key = (match.group(1), match.group(2))
             rows[key] = int(match.group(3).replace(",", ""))
             bookmarks[key] = match.group(4)
-    # rows per stream and division = the records the run emitted
+    # rows per stream and division = the records the run emitted, tombstones (#16: deletions
+    # sent to their own stream) left out: the summary counts the rows read from Exact
     emitted: dict[tuple[str, str], int] = {}
     for stream, records in default_run.records.items():
         for record in records:
+            if record.get("_sdc_deleted_at") is not None:
+                continue
             division = "-" if stream == "divisions" else str(record["Division"])
             emitted[(stream, division)] = emitted.get((stream, division), 0) + 1
     assert {k: v for k, v in rows.items() if v} == emitted
