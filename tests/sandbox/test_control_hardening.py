@@ -120,10 +120,16 @@ def test_a_long_flat_filter_still_works(client: Client) -> None:
     codes = [row["Code"] for row in client.ok(f"/api/v1/{DIV}/financial/GLAccounts",
                                               {"$select": "Code"})["d"]["results"]]
     expression = " or ".join(f"Code eq '{codes[i % 3]}'" for i in range(5000))
-    resp = requests.get(f"{client.url}/api/v1/{DIV}/financial/GLAccounts", timeout=60,
-                        params={"$filter": expression, "$select": "Code"},
-                        headers={"Accept": "application/json",
-                                 "Authorization": f"Bearer {client.token}"})
+    try:
+        resp = requests.get(f"{client.url}/api/v1/{DIV}/financial/GLAccounts", timeout=60,
+                            params={"$filter": expression, "$select": "Code"},
+                            headers={"Accept": "application/json",
+                                     "Authorization": f"Bearer {client.token}"})
+    except requests.ConnectionError:
+        # httptools answers 400 and closes while a ~100 KB request line is still being sent:
+        # the client may see the reset first. A refusal; the server must still answer.
+        assert client.ok(f"/api/v1/{DIV}/financial/GLAccounts", {"$select": "Code"})
+        return
     # a server may refuse a URL this long (uvicorn: 400 or 414); it must not fail or hang
     assert resp.status_code in (200, 400, 414), resp.text[:300]
     if resp.status_code == 200:
