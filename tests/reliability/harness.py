@@ -317,6 +317,25 @@ class Pipeline:
         stores it (:mod:`tests.support.oracle`)."""
         return expected_by_key(self.sandbox, self.divisions(), stream_name)
 
+    def truth(self) -> dict[str, dict[tuple[Any, ...], dict[str, Any]]]:
+        """The canonical truth of every stream the pipeline loads: ``{stream: {key: row}}``."""
+        return {name: self.expected(name) for name in self.streams}
+
+    @staticmethod
+    def changed_between(before: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
+                        after: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
+                        ) -> set[tuple[str, tuple[Any, ...]]]:
+        """``(stream, key)`` of every row whose truth differs between two :meth:`truth` calls
+        (added, removed or with any field changed): what changed while a run read, including
+        what the sandbox changed on its own (a journal entry's Modified when one of its lines
+        changes, an open-item list when a payment changes)."""
+        changed = set()
+        for name in before.keys() | after.keys():
+            old, new = before.get(name, {}), after.get(name, {})
+            changed |= {(name, k) for k in old.keys() | new.keys()
+                        if k not in old or k not in new or old[k] != new[k]}
+        return changed
+
     def judge(self, *, deleted: set[tuple[str, tuple[Any, ...]]] = frozenset(),
               changing: set[tuple[str, tuple[Any, ...]]] = frozenset()) -> dict[str, int]:
         """Compare every table with the truth: rows lost, doubled, stale.
