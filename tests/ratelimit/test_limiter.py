@@ -6,6 +6,7 @@ Behaviour against the real sandbox process (tap runs) is in ``test_sandbox_limit
 from __future__ import annotations
 
 import itertools
+import math
 import logging
 import threading
 from datetime import datetime, timezone
@@ -258,3 +259,97 @@ def test_calls_without_a_response_do_not_shrink_later_minutes():
     assert server.rate_limited == 0
     windows = server.calls_per_window(1)
     assert windows[1:-1] == [10] * (len(windows) - 2)
+
+
+# -- boundaries found by ``make mutants`` (docs/testing.md) -------------------------------------
+
+def _minutely(reset: float, remaining: int = 59, limit: int = 60) -> dict[str, str]:
+    """Exact's minutely headers: the reset in epoch milliseconds."""
+    return {"X-RateLimit-Minutely-Reset": str(round(reset * 1000)),
+            "X-RateLimit-Minutely-Limit": str(limit),
+            "X-RateLimit-Minutely-Remaining": str(remaining)}
+
+
+def test_without_a_daily_reset_header_the_allowance_resets_at_the_servers_midnight():
+    clock = FakeClock(now=1_700_004_600.0)  # 2023-11-14 23:30:00 UTC here
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    # the server is an hour ahead (00:30 on the 15th): its minutely reset shows it
+    limiter.before_request(1)
+    limiter.after_response(1, 200, {**_minutely(1_700_008_260.0),
+                                    "X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0"})
+    assert (limiter.budget(1)["clock_offset"], limiter.budget(1)["minute_seconds"]) == (
+        3600.0, 60.0)
+    with pytest.raises(DailyLimitReached) as caught:
+        limiter.before_request(1)
+    assert caught.value.resets_at == datetime(2023, 11, 16, 0, 0, tzinfo=timezone.utc)
+    # a reset header is taken as Exact sends it, midnight or not
+    limiter.after_response(2, 200, {"X-RateLimit-Reset": "1700010000000",
+                                    "X-RateLimit-Remaining": "0"})
+    with pytest.raises(DailyLimitReached) as caught:
+        limiter.before_request(2)
+    assert caught.value.resets_at == datetime.fromtimestamp(1_700_010_000, tz=timezone.utc)
+
+
+def test_a_429_without_a_division_waits_for_the_servers_next_minute(
+        caplog: pytest.LogCaptureFixture):
+    clock = FakeClock(now=1_700_000_035.0)  # minutes begin at ...040 and ...100 here
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep,
+                          logger=logging.getLogger("test.ratelimit"))
+    limiter.before_request(1)  # the server is 5 s ahead: its minute ends at ...100 (095 here)
+    limiter.after_response(1, 200, _minutely(1_700_000_100.0))
+    assert limiter.budget(1)["clock_offset"] == 5.0
+    limiter.wait_after_429(None, {})
+    assert clock.sleeps == [60.0]
+    # waits from 5 s are logged at INFO
+    clock.now = 1_700_000_089.5
+    with caplog.at_level(logging.INFO, logger="test.ratelimit"):
+        limiter.wait_after_429(None, {})
+    assert clock.sleeps[-1] == 5.5
+    assert [r.getMessage() for r in caplog.records] == [
+        "429 Too Many Requests on a call without a division: sleeping 5.50 s"]
+    # a division's 429 without headers: the minute after the wait is the server's next one
+    clock.now = 1_700_000_035.0
+    limiter.wait_after_429(2, {})
+    assert limiter.budget(2)["minute_reset"] == 1_700_000_160.0
+
+
+def test_429s_in_a_row_wait_a_margin_that_doubles_until_a_call_succeeds():
+    clock = FakeClock(now=1_700_000_000.2)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    for second in (1, 2):  # two resets a second apart: one-second minutes (the sandbox's)
+        limiter.before_request(1)
+        limiter.after_response(1, 200, _minutely(1_700_000_000.0 + second, 9, 10))
+        clock.now += 1.0
+    assert limiter.budget(1)["minute_seconds"] == 1.0
+
+    def refused() -> float:
+        """One 429 answered at the server's next second; how long after it the wait ends."""
+        reset = math.floor(clock.now) + 1.0
+        headers = _minutely(reset, 0, 10)
+        limiter.after_response(1, 429, headers)
+        limiter.wait_after_429(1, headers)
+        return round(clock.now - reset, 4)
+
+    # the margin is 2% of the minute, doubled for each 429 in a row
+    assert [refused(), refused(), refused()] == [0.02, 0.04, 0.08]
+    limiter.after_response(1, 200, {})
+    assert refused() == 0.02
+
+
+def test_a_minutely_reset_of_zero_is_no_reset():
+    limiter = RateLimiter(time_func=FakeClock().time, sleep_func=FakeClock().sleep)
+    limiter.after_response(1, 200, _minutely(0.0, 5, 10))
+    assert limiter.budget(1)["minute_reset"] is None
+
+
+def test_a_call_lost_on_the_wire_releases_one_booking_of_its_division():
+    clock = FakeClock(now=1_700_000_010.0)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    limiter.before_request(1)  # lost: no response comes
+    other = threading.Thread(target=limiter.before_request, args=(1,))  # in flight meanwhile
+    other.start()
+    other.join()
+    limiter.before_request(1)  # this thread's next call: the lost one is over
+    limiter.after_response(1, 200, _minutely(1_700_000_040.0, 10, 20))
+    # one call (the other thread's) is still in flight: it counts against the minute
+    assert limiter.budget(1)["minute_remaining"] == 9

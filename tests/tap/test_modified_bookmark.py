@@ -87,3 +87,28 @@ def test_every_row_of_the_table_names_the_family_its_stream_reads_as() -> None:
     for spec in CATALOG:
         assert spec.family in families, spec
         assert isinstance(streams[spec.name], families[spec.family]), spec.name
+
+
+def _filter(stream: Any, state: dict[str, Any] | None = None) -> str | None:
+    """The ``$filter`` of the partition's first page after ``state``; None when it has none."""
+    context = {"Division": DIVISION}
+    stream.get_context_state(context).update(state or {})
+    stream._write_starting_replication_value(context)  # what the SDK does as a partition starts
+    stream.prepare_partition(context, DIVISION)
+    options = stream.query_options(context)
+    assert options["$select"], options
+    return options.get("$filter")
+
+
+def test_a_partition_reads_from_its_bookmark_else_from_start_date_else_everything() -> None:
+    bookmark = {"replication_key": "Modified",
+                "replication_key_value": "2024-07-03T09:55:00+00:00"}
+    # the bookmark in Exact's Amsterdam wall time (summer: UTC+2), read with ge
+    assert _filter(_tap().streams["purchase_invoices"], bookmark) == (
+        "Modified ge datetime'2024-07-03T11:55:00'")
+    tap = TapExactOnline(config={"client_id": "x", "client_secret": "y", "region": "uk",
+                                 "divisions": [DIVISION], "start_date": "2024-01-01"},
+                         parse_env_config=False)
+    assert _filter(tap.streams["purchase_invoices"]) == "Modified ge datetime'2024-01-01T01:00:00'"
+    # no bookmark, no start_date: every row
+    assert _filter(_tap().streams["purchase_invoices"]) is None
