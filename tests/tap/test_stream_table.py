@@ -16,7 +16,14 @@ import pytest
 
 from exactonline_sandbox import catalog
 from tap_exactonline.reference import sync_bulk_endpoints
-from tap_exactonline.streams import CATALOG, SPECS, STREAM_OF_ENTITY_TYPE, STREAM_TYPES
+from tap_exactonline.streams import (
+    CATALOG,
+    DELETE_DETECTION_STREAMS,
+    SPECS,
+    STREAM_OF_ENTITY_TYPE,
+    STREAM_TYPES,
+)
+from tap_exactonline.tap import TapExactOnline
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `(\w+)` \| `([^`]+)`(?: with `\$expand=(\w+)`)? \| ([^|]+) \| "
@@ -109,3 +116,20 @@ def test_sync_timestamp_seeds_exactly_the_supported_endpoints() -> None:
 def test_stream_names_are_unique_snake_case() -> None:
     assert len(SPECS) == len(CATALOG)
     assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", name) for name in SPECS)
+
+
+def test_delete_detection_names_exactly_the_streams_read_by_modified() -> None:
+    """README: the Modified streams have no deletion log; sync/Deleted and full tables do."""
+    by_modified = {name for name, row in readme_streams().items()
+                   if "Modified ge" in row["replication"]}
+    assert sorted(DELETE_DETECTION_STREAMS) == sorted(by_modified)
+
+
+def test_only_the_personal_data_stream_is_left_out_of_discovery_selection() -> None:
+    """README: ``employees`` (payroll) is opt-in; discovery marks it not selected by default."""
+    tap = TapExactOnline(config={"client_id": "x", "client_secret": "y", "region": "uk"},
+                         parse_env_config=False)
+    unselected = {entry["tap_stream_id"] for entry in tap.catalog_dict["streams"]
+                  for item in entry["metadata"]
+                  if not item["breadcrumb"] and item["metadata"].get("selected-by-default") is False}
+    assert unselected == {"employees"}
