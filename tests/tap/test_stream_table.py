@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from exactonline_sandbox import catalog
+from tap_exactonline import reference
 from tap_exactonline.reference import sync_bulk_endpoints
 from tap_exactonline.streams import (
     CATALOG,
@@ -133,3 +134,19 @@ def test_only_the_personal_data_stream_is_left_out_of_discovery_selection() -> N
                   for item in entry["metadata"]
                   if not item["breadcrumb"] and item["metadata"].get("selected-by-default") is False}
     assert unselected == {"employees"}
+
+
+def test_select_asks_exact_for_exactly_the_schema_fields_its_endpoint_has() -> None:
+    """``$select`` never names a field the tap adds (Exact would answer 400), and names every
+    field of the schema that Exact's entity has (``Division`` only where Exact has it)."""
+    tap = TapExactOnline(config={"client_id": "x", "client_secret": "y", "region": "uk"},
+                         parse_env_config=False)
+    for spec in CATALOG:
+        if spec.opt_in:  # not selected by default: only its keys
+            continue
+        stream = tap.streams[spec.name]
+        exact = set(reference.entities()[spec.reference]["fields"])
+        asked = [f.rsplit("/", 1)[-1] for f in stream.select_list.split(",")]
+        if spec.expand:  # the entry's key and Modified, then the lines' fields
+            asked = asked[2:]
+        assert set(asked) == exact & set(stream.schema["properties"]), spec.name
