@@ -6,8 +6,8 @@ Behaviour against the real sandbox process (tap runs) is in ``test_sandbox_limit
 from __future__ import annotations
 
 import itertools
-import math
 import logging
+import math
 import threading
 from datetime import datetime, timezone
 from pathlib import Path

@@ -131,8 +131,8 @@ def test_only_the_personal_data_stream_is_left_out_of_discovery_selection() -> N
     tap = TapExactOnline(config={"client_id": "x", "client_secret": "y", "region": "uk"},
                          parse_env_config=False)
     unselected = {entry["tap_stream_id"] for entry in tap.catalog_dict["streams"]
-                  for item in entry["metadata"]
-                  if not item["breadcrumb"] and item["metadata"].get("selected-by-default") is False}
+                  for item in entry["metadata"] if not item["breadcrumb"]
+                  and item["metadata"].get("selected-by-default") is False}
     assert unselected == {"employees"}
 
 

@@ -8,6 +8,7 @@ replaced only where the tap would call it: ``division_move_dates`` and ``sync_ti
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -54,20 +55,31 @@ def test_a_partition_starts_after_its_bookmark_else_at_start_date_else_at_1() ->
     assert _start(_stream("accounts"), other)[0] == "Timestamp gt 1L"
 
 
-def test_a_moved_division_starts_over_once_and_remembers_the_move() -> None:
+def test_a_moved_division_starts_over_once_and_remembers_the_move(
+        caplog: pytest.LogCaptureFixture) -> None:
     bookmark = {"replication_key": "Timestamp", "replication_key_value": 5000}
     moved = {DIVISION: MOVED}
+    caplog.set_level(logging.WARNING)
     # first run that sees the division: the move date is noted, the bookmark kept
     first, state = _start(_stream("accounts", moved), bookmark)
     assert (first, state["division_move_date"]) == ("Timestamp gt 5000L", MOVED)
     # the same move again: nothing changes
     again, state = _start(_stream("accounts", moved), {**bookmark, "division_move_date": MOVED})
     assert (again, state["division_move_date"]) == ("Timestamp gt 5000L", MOVED)
-    # a new move: Exact regenerated every Timestamp, so the stream starts over
+    assert not caplog.records
+    # a new move: Exact regenerated every Timestamp, so the stream starts over, with a WARNING
     new, state = _start(_stream("accounts", moved),
                         {**bookmark, "division_move_date": "2023-01-01T00:00:00+00:00"})
     assert (new, state["division_move_date"]) == ("Timestamp gt 1L", MOVED)
     assert "replication_key_value" not in state
+    assert "replication_key" not in state
+    assert [r.getMessage() for r in caplog.records] == [
+        f"accounts: division {DIVISION} moved (DivisionMoveDate {MOVED}, was "
+        "2023-01-01T00:00:00+00:00): Exact regenerated its Timestamps, so this stream starts over"]
+    # a new move without a bookmark (nothing read yet): nothing to drop, nothing to say
+    caplog.clear()
+    _, state = _start(_stream("accounts", moved), {"division_move_date": "2023-01-01"})
+    assert (state["division_move_date"], caplog.records) == (MOVED, [])
     # a division never moved: nothing noted
     _, state = _start(_stream("accounts", {DIVISION: None}), bookmark)
     assert state["division_move_date"] is None
