@@ -288,6 +288,8 @@ def test_without_a_daily_reset_header_the_allowance_resets_at_the_servers_midnig
     with pytest.raises(DailyLimitReached) as caught:
         limiter.before_request(2)
     assert caught.value.resets_at == datetime.fromtimestamp(1_700_010_000, tz=timezone.utc)
+    clock.now = 1_700_006_400.0  # 01:00 on the server: at the reset itself calls go out
+    limiter.before_request(2)
 
 
 def test_a_429_without_a_division_waits_for_the_servers_next_minute(
@@ -301,16 +303,18 @@ def test_a_429_without_a_division_waits_for_the_servers_next_minute(
     limiter.wait_after_429(None, {})
     assert clock.sleeps == [60.0]
     # waits from 5 s are logged at INFO
-    clock.now = 1_700_000_089.5
+    clock.now = 1_700_000_090.0
     with caplog.at_level(logging.INFO, logger="test.ratelimit"):
         limiter.wait_after_429(None, {})
-    assert clock.sleeps[-1] == 5.5
+    assert clock.sleeps[-1] == 5.0
     assert [r.getMessage() for r in caplog.records] == [
-        "429 Too Many Requests on a call without a division: sleeping 5.50 s"]
+        "429 Too Many Requests on a call without a division: sleeping 5.00 s"]
     # a division's 429 without headers: the minute after the wait is the server's next one
     clock.now = 1_700_000_035.0
     limiter.wait_after_429(2, {})
     assert limiter.budget(2)["minute_reset"] == 1_700_000_160.0
+    limiter.before_request(2)  # the minute's calls are not known: it goes out at once
+    assert clock.now == 1_700_000_095.25
 
 
 def test_429s_in_a_row_wait_a_margin_that_doubles_until_a_call_succeeds():
@@ -353,3 +357,52 @@ def test_a_call_lost_on_the_wire_releases_one_booking_of_its_division():
     limiter.after_response(1, 200, _minutely(1_700_000_040.0, 10, 20))
     # one call (the other thread's) is still in flight: it counts against the minute
     assert limiter.budget(1)["minute_remaining"] == 9
+
+
+def test_pacing_starts_after_a_quarter_of_the_minute_and_each_call_counts():
+    clock = FakeClock(now=1_700_000_040.0)  # a minute starts at ...040
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    daily = {"X-RateLimit-Limit": "100", "X-RateLimit-Reset": "1700006400000"}
+    limiter.before_request(1)
+    limiter.after_response(1, 200, {**_minutely(1_700_000_100.0, 3, 4),
+                                    **daily, "X-RateLimit-Remaining": "50"})
+    # 1 of 4 used: a quarter, so the next call is paced: the minute left over 3 calls + 1
+    limiter.before_request(1)
+    assert clock.sleeps == [15.0]
+    budget = limiter.budget(1)
+    assert (budget["minute_remaining"], budget["day_remaining"]) == (2, 49)
+    # a later answer in the same minute (another consumer used some) is taken as it is
+    limiter.after_response(1, 200, {**_minutely(1_700_000_100.0, 1, 4),
+                                    **daily, "X-RateLimit-Remaining": "40"})
+    budget = limiter.budget(1)
+    assert (budget["minute_remaining"], budget["day_remaining"]) == (1, 40)
+    # a late answer from before the last daily reset is not
+    limiter.after_response(1, 200, {"X-RateLimit-Remaining": "45",
+                                    "X-RateLimit-Reset": "1699920000000"})
+    assert (limiter.budget(1)["day_remaining"], limiter.budget(1)["day_reset"]) == (
+        40, 1_700_006_400.0)
+    # an answer without a daily reset is
+    limiter.after_response(1, 200, {"X-RateLimit-Remaining": "39"})
+    assert limiter.budget(1)["day_remaining"] == 39
+
+
+def test_a_call_in_flight_on_another_thread_counts_in_the_next_minute():
+    clock = FakeClock(now=1_700_000_040.0)
+    limiter = RateLimiter(time_func=clock.time, sleep_func=clock.sleep)
+    limiter.before_request(1)
+    other = threading.Thread(target=limiter.before_request, args=(1,))  # answered later
+    other.start()
+    other.join()
+    limiter.after_response(1, 200, {**_minutely(1_700_000_100.0, 1, 4),
+                                    "X-RateLimit-Remaining": "50"})
+    budget = limiter.budget(1)  # the other thread's call is not in these counts yet
+    assert (budget["minute_remaining"], budget["day_remaining"]) == (0, 49)
+    # the minute is used up: wait for the reset; the call in flight may land in the new one
+    limiter.before_request(1)
+    assert clock.sleeps == [60.25]
+    assert (limiter.budget(1)["minute_remaining"], limiter.budget(1)["minute_reset"]) == (
+        2, 1_700_000_160.0)
+    # a call exactly at the next reset starts that minute, one call in flight: paced
+    clock.now = 1_700_000_160.0
+    limiter.before_request(1)
+    assert clock.sleeps == [60.25, 15.0]
