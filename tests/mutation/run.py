@@ -77,6 +77,23 @@ def runner(tests: list[str]) -> str:
     return f"sh -c {shlex.quote(pytest + ' || exit 1')}"
 
 
+def surviving_ids(results: str) -> list[str]:
+    """The ids of the surviving mutants in ``mutmut results``' output.
+
+    mutmut 2 prints them per file under ``Survived 🙁 (N)`` as ranges: ``3-4, 7, 11``.
+    """
+    section = re.search(r"^Survived[^\n]*\n(.*?)(?=^[A-Z]|\Z)", results, re.DOTALL | re.MULTILINE)
+    if section is None:
+        return []
+    ids: list[str] = []
+    for line in section.group(1).splitlines():
+        if line.startswith("----"):
+            continue
+        for low, high in re.findall(r"(\d+)(?:-(\d+))?", line):
+            ids.extend(str(n) for n in range(int(low), int(high or low) + 1))
+    return ids
+
+
 def main(argv: list[str]) -> int:
     """Run every pass, or only those over the files named in ``argv``."""
     passes = [(path, tests) for path, tests in PASSES if not argv or path in argv]
@@ -104,9 +121,7 @@ def main(argv: list[str]) -> int:
             return 1
     results = subprocess.run([mutmut, "results"], cwd=REPO, env=env, capture_output=True,
                              text=True, check=False).stdout
-    survivors = [m for section in re.findall(r"Survived[^\n]*\n(.*?)(?:\n\n|\Z)", results,
-                                             re.DOTALL)
-                 for m in re.findall(r"\d+", section)]
+    survivors = surviving_ids(results)
     shows = [subprocess.run([mutmut, "show", m], cwd=REPO, env=env, capture_output=True,
                             text=True, check=False).stdout for m in survivors]
     REPORT.parent.mkdir(exist_ok=True)
