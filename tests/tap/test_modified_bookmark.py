@@ -112,3 +112,20 @@ def test_a_partition_reads_from_its_bookmark_else_from_start_date_else_everythin
     assert _filter(tap.streams["purchase_invoices"]) == "Modified ge datetime'2024-01-01T01:00:00'"
     # no bookmark, no start_date: every row
     assert _filter(_tap().streams["purchase_invoices"]) is None
+
+
+@pytest.mark.parametrize("date_header", ["Wed, 03 Jul 2024 10:00:00 GMT",
+                                         "Wed, 03 Jul 2024 10:00:00 -0000",
+                                         "Wed, 03 Jul 2024 12:00:00 +0200"])
+def test_the_cap_is_the_first_pages_date_in_any_zone(date_header: str) -> None:
+    stream = _tap().streams["purchase_invoices"]
+    context = _first_page(stream, date_header)
+    later = requests.Response()  # the second page, served ten minutes later
+    later.status_code = 200
+    later._content = b'{"d":{"results":[]}}'
+    later.headers["Date"] = "Wed, 03 Jul 2024 10:10:00 GMT"
+    later.request = requests.Request(
+        "GET", f"https://start.exactonline.co.uk/api/v1/{DIVISION}/x").prepare()
+    stream.validate_response(later)
+    state = _bookmark(stream, context, "2024-07-03T10:05:00+00:00")
+    assert state["replication_key_value"] == "2024-07-03T09:55:00+00:00"

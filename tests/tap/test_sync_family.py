@@ -116,7 +116,8 @@ def test_a_timestamp_is_an_int64_and_digits_are_read_as_one() -> None:
 def test_a_deletion_is_named_by_the_stream_of_its_entity_type() -> None:
     rows = [{"ID": ID, "Timestamp": 1, "EntityType": 2},
             {"ID": ID, "Timestamp": 2, "EntityType": 9},
-            {"ID": ID, "Timestamp": 3, "EntityType": 999}]
+            {"ID": ID, "Timestamp": 3, "EntityType": 999},
+            {"ID": ID, "Timestamp": 4, "EntityType": None}]
     records = _page(_stream("deleted"), rows)
-    assert [r["stream_name"] for r in records] == ["accounts", "items", None]
-    assert [r["Division"] for r in records] == [DIVISION] * 3
+    assert [r["stream_name"] for r in records] == ["accounts", "items", None, None]
+    assert [r["Division"] for r in records] == [DIVISION] * 4
