@@ -46,7 +46,7 @@ from datetime import datetime, timezone
 
 EXACT_MINUTE_SECONDS = 60.0
 """Length of Exact's minutely window; the largest window the limiter assumes."""
-DAY_SECONDS = 86401.0
+DAY_SECONDS = 86400.0
 BURST_FRACTION = 0.25
 """Share of a minute's calls that go out without pacing at the start of a minute."""
 MARGIN_FRACTION = 0.02
