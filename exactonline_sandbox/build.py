@@ -5,8 +5,9 @@ of the work. Each division's ledger is cut into parts by time (two halves from 5
 each part has its own seeded generator, rowid range and temporary SQLite file, so parts can be
 generated in forked worker processes (at most one per CPU) and merged with ``INSERT … SELECT``.
 The cut does not depend on the machine: the same seed and as-of date give the same bytes
-everywhere. After the merge: budgets from the actuals, and Exact's reports derived from the
-ledger (:mod:`.reports`).
+everywhere. Each part also sums its own lines for Exact's reports (:mod:`.reports`: status of
+its payment terms, open items, ReportingBalance), in its worker; after the merge the main
+process adds those sums up, then derives budgets from the actuals.
 
 Divisions: the first has a calendar financial year, the second one starting in April
 (:data:`FISCAL_START`), further ones alternate.
@@ -100,6 +101,7 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
     if share > 0:
         ledger.LedgerGenerator(gen).run(share, start, start + length, part * 100_000)
     gen.w.flush()
+    reports.part_sums(conn, gen.d)
     conn.execute("COMMIT")
     conn.close()
 
@@ -155,6 +157,7 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
     """
     for table in [*schema.TABLES, *generic.generic_tables(conn)]:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
+    reports.drop_part_sums(conn)  # left behind by a build that was interrupted
     schema.create(conn)
     conn.execute("BEGIN")
     gens = []
@@ -183,6 +186,7 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
         conn.execute("ATTACH DATABASE ? AS part", (str(path),))
         for table in LEDGER_TABLES:
             conn.execute(f"INSERT INTO main.{table} SELECT * FROM part.{table}")  # noqa: S608
+        reports.copy_part_sums(conn, "part")
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE part")
         path.unlink()
@@ -193,8 +197,9 @@ def build(conn: sqlite3.Connection, db_path: Path, seed: int, divisions: list[in
         gen.w.flush()
     schema.index(conn)
     for gen in gens:
+        reports.from_parts(conn, gen.d, span.as_of)
         fiscal.budgets(conn, gen)
-        reports.refresh(conn, gen.d, span.as_of)
+    reports.drop_part_sums(conn)
     conn.execute("COMMIT")
     conn.execute("PRAGMA analysis_limit=400")
     conn.execute("ANALYZE")
