@@ -125,14 +125,15 @@ def _rgs(gen: DivisionGenerator) -> None:
 def budgets(conn: sqlite3.Connection, gen: DivisionGenerator) -> None:
     """Budgets per P&L GL account and period, from the generated actuals (after the ledger).
 
-    The lines are read in Timestamp order (nearly the table's own order; see :mod:`.reports`).
+    The actuals are summed from ``financial/ReportingBalance`` (``rbal``, so after
+    :func:`.reports.refresh`): whole cents per group, the same rounded totals as the lines'.
     """
     w, d, span = gen.w, gen.d, gen.span
     months = max(1, round((span.end - span.start) / (30.44 * DAY)))
     actuals = conn.execute(
-        "SELECT g.rid, g.Code, round(sum(t.AmountDC), 2) FROM tl t INDEXED BY ix_tl_ts "
-        "JOIN glacc g ON g.rid = t.gl_r "
-        "WHERE t.division = ? AND g.BalanceType = 'W' GROUP BY g.rid, g.Code ORDER BY g.Code",
+        "SELECT g.rid, g.Code, round(sum(r.Amount), 2) FROM rbal r "
+        "JOIN glacc g ON g.rid = r.gl_r "
+        "WHERE r.division = ? AND g.BalanceType = 'W' GROUP BY g.rid, g.Code ORDER BY g.Code",
         (d,)).fetchall()
     rng = random.Random(f"exactonline-sandbox:{gen.seed}:{d}:budgets")  # noqa: S311
     guid = gen.guid

@@ -21,7 +21,9 @@
 * ``obal`` -> ``openingbalance/CurrentYear/AfterEntry`` and ``PreviousYear/AfterEntry``: per
   balance-sheet GL account, the sum of all lines of earlier financial years; the earlier
   years' profit and loss is carried to the retained-earnings account (GLAccounts.Type 52);
-  zero balances are left out, as Exact does.
+  zero balances are left out, as Exact does. Summed from ``rbal`` (a few thousand rows)
+  rather than the lines: every amount is whole cents, so the sum of the rounded groups rounds
+  to the same cents as the sum of the lines.
 
 "Current year" is the division's financial year holding the as-of date (``--as-of``).
 
@@ -56,9 +58,63 @@ def refresh(conn: sqlite3.Connection, division: int, as_of: date, *,
     terms whose status changes; without them (the initial build) statuses are set in place.
     """
     _terms(conn, division, modified, next_ts)
-    _open_items(conn, division, as_of)
-    _reporting_balance(conn, division)
+    conn.execute("DELETE FROM openitem WHERE division = ?", (division,))
+    conn.execute(f"INSERT INTO openitem ({OPENITEM_COLUMNS}) {_OPEN_ITEMS} ORDER BY c.rid",
+                 (division,))
+    _aging(conn, division, as_of)
+    conn.execute("DELETE FROM rbal WHERE division = ?", (division,))
+    rbal = _RBAL.format(lines="tl t INDEXED BY ix_tl_ts")
+    conn.execute(f"INSERT INTO rbal ({RBAL_COLUMNS}) {rbal} ORDER BY {_RBAL_KEY}", (division,))
     _opening_balances(conn, division, as_of)
+
+
+# -- the initial build: each ledger part sums its own lines, in its worker --------------------
+# A part's terms are settled only by its own bank lines (each part has its own queue of open
+# items, :mod:`.ledger`), so a part sets its terms' status and finds its open items alone; the
+# ReportingBalance groups of the period a part boundary cuts are summed from both parts.
+
+def part_sums(conn: sqlite3.Connection, division: int) -> None:
+    """Sum a freshly generated ledger part (inside its transaction, no indexes yet).
+
+    Sets its payment terms' status and stages its open items (``openitem_part``) and its
+    ReportingBalance sums (``rbal_part``) for :func:`from_parts`.
+    """
+    _terms(conn, division, None, None)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS openitem_part ({OPENITEM_COLUMNS})")
+    conn.execute(f"INSERT INTO openitem_part {_OPEN_ITEMS}", (division,))
+    conn.execute(f"CREATE TABLE IF NOT EXISTS rbal_part ({RBAL_COLUMNS})")
+    conn.execute(f"INSERT INTO rbal_part {_RBAL.format(lines='tl t')}", (division,))
+
+
+def copy_part_sums(conn: sqlite3.Connection, schema_name: str) -> None:
+    """Append the staged sums of the attached part database ``schema_name`` to the main's."""
+    for table in STAGING:
+        conn.execute(f"INSERT INTO main.{table} SELECT * FROM {schema_name}.{table}")  # noqa: S608
+
+
+def from_parts(conn: sqlite3.Connection, division: int, as_of: date) -> None:
+    """The report tables of ``division`` from its parts' staged sums (the initial build).
+
+    The same rows as :func:`refresh`: every line's amount is whole cents, so rounding the sum
+    of the parts' sums gives the same cents as rounding the sum of the lines.
+    """
+    conn.execute(f"INSERT INTO openitem ({OPENITEM_COLUMNS}) "  # noqa: S608 - constants
+                 f"SELECT {OPENITEM_COLUMNS} FROM openitem_part WHERE division = ? "
+                 "ORDER BY cash_r", (division,))
+    _aging(conn, division, as_of)
+    conn.execute(f"""
+        INSERT INTO rbal ({RBAL_COLUMNS})
+        SELECT division, {_RBAL_KEY}, round(sum(Amount), 2), round(sum(AmountDebit), 2),
+               round(sum(AmountCredit), 2), sum(Count)
+        FROM rbal_part WHERE division = ?
+        GROUP BY {_RBAL_KEY} ORDER BY {_RBAL_KEY}""", (division,))  # noqa: S608
+    _opening_balances(conn, division, as_of)
+
+
+def drop_part_sums(conn: sqlite3.Connection) -> None:
+    """Remove the staging tables once every division's reports are built."""
+    for table in STAGING:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _terms(conn: sqlite3.Connection, division: int, modified: int | None,
@@ -88,11 +144,9 @@ def _terms(conn: sqlite3.Connection, division: int, modified: int | None,
         [(st, paid, modified, first + i, rid) for i, (st, paid, rid) in enumerate(changed)])
 
 
-def _open_items(conn: sqlite3.Connection, division: int, as_of: date) -> None:
-    conn.execute("DELETE FROM openitem WHERE division = ?", (division,))
-    conn.execute("""
-        INSERT INTO openitem (division, kind, cash_r, account_r, entry_r, Amount, AmountDC,
-                              Currency)
+OPENITEM_COLUMNS = "division, kind, cash_r, account_r, entry_r, Amount, AmountDC, Currency"
+#: One row per open payment term of a division (``?``), in openitem's column order.
+_OPEN_ITEMS = """
         SELECT c.division, c.kind, c.rid, c.account_r, c.entry_r,
                round(CASE c.kind WHEN 'R' THEN 1 ELSE -1 END * sum(t.AmountFC), 2),
                round(CASE c.kind WHEN 'R' THEN 1 ELSE -1 END * sum(t.AmountDC), 2),
@@ -102,8 +156,10 @@ def _open_items(conn: sqlite3.Connection, division: int, as_of: date) -> None:
         LEFT JOIN entry e ON e.rid = c.entry_r
         WHERE c.division = ?
         GROUP BY c.rid
-        HAVING round(sum(t.AmountDC), 2) <> 0
-        ORDER BY c.rid""", (division,))
+        HAVING round(sum(t.AmountDC), 2) <> 0"""
+
+
+def _aging(conn: sqlite3.Connection, division: int, as_of: date) -> None:
     conn.execute("DELETE FROM aging WHERE division = ?", (division,))
     cut = day_ms(as_of)
     buckets = ", ".join(
@@ -123,20 +179,20 @@ def _open_items(conn: sqlite3.Connection, division: int, as_of: date) -> None:
         ORDER BY o.kind, o.account_r""", (division,))  # noqa: S608 - numbers only
 
 
-def _reporting_balance(conn: sqlite3.Connection, division: int) -> None:
-    conn.execute("DELETE FROM rbal WHERE division = ?", (division,))
-    conn.execute("""
-        INSERT INTO rbal (division, ReportingYear, ReportingPeriod, gl_r, cc_r, cu_r, Type,
-                          Status, Amount, AmountDebit, AmountCredit, Count)
-        SELECT t.division, e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type,
-               e.Status, round(sum(t.AmountDC), 2),
+RBAL_COLUMNS = ("division, ReportingYear, ReportingPeriod, gl_r, cc_r, cu_r, Type, Status, "
+                "Amount, AmountDebit, AmountCredit, Count")
+_RBAL_KEY = "ReportingYear, ReportingPeriod, gl_r, cc_r, cu_r, Type, Status"
+#: ReportingBalance groups of a division (``?``) in rbal's column order; ``{lines}`` is how
+#: the lines are read (with or without the Timestamp index).
+_RBAL = """
+        SELECT t.division, e.FinancialYear AS ReportingYear, e.FinancialPeriod AS ReportingPeriod,
+               t.gl_r, t.cc_r, t.cu_r, e.Type, e.Status, round(sum(t.AmountDC), 2),
                round(sum(CASE WHEN t.AmountDC > 0 THEN t.AmountDC ELSE 0 END), 2),
                round(sum(CASE WHEN t.AmountDC < 0 THEN -t.AmountDC ELSE 0 END), 2), count(*)
-        FROM tl t INDEXED BY ix_tl_ts JOIN entry e ON e.rid = t.entry_r
+        FROM {lines} JOIN entry e ON e.rid = t.entry_r
         WHERE t.division = ?
-        GROUP BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type, e.Status
-        ORDER BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type,
-                 e.Status""", (division,))
+        GROUP BY e.FinancialYear, e.FinancialPeriod, t.gl_r, t.cc_r, t.cu_r, e.Type, e.Status"""
+STAGING = ("openitem_part", "rbal_part")
 
 
 def _opening_balances(conn: sqlite3.Connection, division: int, as_of: date) -> None:
@@ -149,12 +205,11 @@ def _opening_balances(conn: sqlite3.Connection, division: int, as_of: date) -> N
         conn.execute("""
             INSERT INTO obal (division, which, ReportingYear, gl_r, Amount)
             SELECT ?, ?, ?, gl, round(sum(amount), 2)
-            FROM (SELECT CASE WHEN g.BalanceType = 'B' THEN t.gl_r ELSE ? END AS gl,
-                         t.AmountDC AS amount
-                  FROM tl t INDEXED BY ix_tl_ts
-                  JOIN entry e ON e.rid = t.entry_r
-                  JOIN glacc g ON g.rid = t.gl_r
-                  WHERE t.division = ? AND e.FinancialYear < ?)
+            FROM (SELECT CASE WHEN g.BalanceType = 'B' THEN r.gl_r ELSE ? END AS gl,
+                         r.Amount AS amount
+                  FROM rbal r
+                  JOIN glacc g ON g.rid = r.gl_r
+                  WHERE r.division = ? AND r.ReportingYear < ?)
             WHERE gl IS NOT NULL
             GROUP BY gl
             HAVING round(sum(amount), 2) <> 0

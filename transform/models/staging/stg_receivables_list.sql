@@ -1,20 +1,3 @@
 -- read/financial/ReceivablesList (snapshot): Exact's open receivables, Amount positive when the customer owes.
--- Every loaded version, typed and snake_case, with the audit columns (macros/staging.sql).
-{{ exact_staging('receivables_list', 'HID', [
-    ('HID', 'int', 'open_item_id'),
-    ('Id', 'guid', 'payment_term_id'),
-    ('AccountId', 'guid', 'account_id'),
-    ('AccountCode', 'code', 'account_code'),
-    ('AccountName', 'str', 'account_name'),
-    ('InvoiceNumber', 'int', 'invoice_number'),
-    ('EntryNumber', 'int', 'entry_number'),
-    ('InvoiceDate', 'date', 'invoice_date'),
-    ('DueDate', 'date', 'due_date'),
-    ('CurrencyCode', 'code', 'currency'),
-    ('Amount', 'amount', 'open_amount'),
-    ('AmountInTransit', 'amount', 'amount_in_transit'),
-    ('JournalCode', 'str', 'journal_code'),
-    ('Description', 'str', 'description'),
-    ('YourRef', 'str', 'your_ref'),
-    ('SnapshotTakenAt', 'ts', 'snapshot_taken_at'),
-], has_timestamp=false, has_modified=false) }}
+-- Every loaded version, typed and snake_case, with the audit columns (macros/staging_twins.sql).
+{{ exact_open_items_list_staging('receivables_list') }}

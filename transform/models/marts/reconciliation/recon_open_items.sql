@@ -34,30 +34,15 @@ reported as (
     select division from lists
 ),
 compared as (
-    select
-        coalesce(o.division, e.division) as division,
-        coalesce(o.item_type, e.item_type) as item_type,
-        coalesce(o.account_id, e.account_id) as account_id,
-        coalesce(o.currency, e.currency) as currency,
-        coalesce(o.account_code, e.account_code) as account_code,
-        coalesce(o.account_name, e.account_name) as account_name,
-        coalesce(o.open_amount, 0) as warehouse_open_amount,
-        coalesce(e.open_amount, 0) as exact_open_amount,
-        coalesce(o.open_items, 0) as warehouse_open_items,
-        coalesce(e.open_items, 0) as exact_open_items
-    from ours as o
-    full outer join exact as e
-        on e.division = o.division
-        and e.item_type = o.item_type
-        and e.account_id = o.account_id
-        and e.currency = o.currency
+    {{ recon_compared(['division', 'item_type', 'account_id', 'currency'],
+                      ['account_code', 'account_name'],
+                      [('open_amount', 'open_amount'), ('open_items', 'open_items')]) }}
 )
 select
     {{ dbt.concat(["cast(c.division as " ~ dbt.type_string() ~ ")", "':'", "c.item_type", "':'",
                    "coalesce(c.account_id, '-')", "':'", "coalesce(c.currency, '-')"]) }} as recon_key,
     c.*,
-    c.warehouse_open_amount - c.exact_open_amount as difference,
-    (abs(c.warehouse_open_amount - c.exact_open_amount) <= 0.005
-        and c.warehouse_open_items = c.exact_open_items) as is_match
+    {{ recon_differences([('open_amount', 'difference')]) }},
+    {{ recon_is_match(['open_amount'], counts=['open_items']) }} as is_match
 from compared as c
 where c.division in (select division from reported)

@@ -22,24 +22,14 @@ ours as (
       and abs(tb.opening_balance_dc) > 0.005
 ),
 compared as (
-    select
-        coalesce(o.division, e.division) as division,
-        coalesce(o.reporting_year, e.reporting_year) as reporting_year,
-        coalesce(o.gl_account_id, e.gl_account_id) as gl_account_id,
-        coalesce(o.gl_account_code, e.gl_account_code) as gl_account_code,
-        coalesce(o.opening_balance_dc, 0) as warehouse_opening_dc,
-        coalesce(e.opening_balance_dc, 0) as exact_opening_dc
-    from ours as o
-    full outer join exact as e
-        on e.division = o.division
-        and e.reporting_year = o.reporting_year
-        and e.gl_account_id = o.gl_account_id
+    {{ recon_compared(['division', 'reporting_year', 'gl_account_id'], ['gl_account_code'],
+                      [('opening_balance_dc', 'opening_dc')]) }}
 )
 select
     {{ dbt.concat(["cast(division as " ~ dbt.type_string() ~ ")", "':'",
                    "cast(reporting_year as " ~ dbt.type_string() ~ ")", "':'",
                    "coalesce(gl_account_id, '-')"]) }} as recon_key,
     c.*,
-    c.warehouse_opening_dc - c.exact_opening_dc as difference_dc,
-    abs(c.warehouse_opening_dc - c.exact_opening_dc) <= 0.005 as is_match
+    {{ recon_differences([('opening_dc', 'difference_dc')]) }},
+    {{ recon_is_match(['opening_dc']) }} as is_match
 from compared as c

@@ -30,27 +30,11 @@ snapshots as (
     group by division
 ),
 compared as (
-    select
-        coalesce(o.division, e.division) as division,
-        coalesce(o.financial_year, e.financial_year) as financial_year,
-        coalesce(o.financial_period, e.financial_period) as financial_period,
-        coalesce(o.gl_account_id, e.gl_account_id) as gl_account_id,
-        coalesce(o.gl_account_code, e.gl_account_code) as gl_account_code,
-        o.gl_account_description,
-        coalesce(o.debit_dc, 0) as warehouse_debit_dc,
-        coalesce(e.debit_dc, 0) as exact_debit_dc,
-        coalesce(o.credit_dc, 0) as warehouse_credit_dc,
-        coalesce(e.credit_dc, 0) as exact_credit_dc,
-        coalesce(o.net_dc, 0) as warehouse_net_dc,
-        coalesce(e.net_dc, 0) as exact_net_dc,
-        coalesce(o.line_count, 0) as warehouse_lines,
-        coalesce(e.line_count, 0) as exact_lines
-    from ours as o
-    full outer join exact as e
-        on e.division = o.division
-        and e.financial_year = o.financial_year
-        and e.financial_period = o.financial_period
-        and e.gl_account_id = o.gl_account_id
+    {{ recon_compared(['division', 'financial_year', 'financial_period', 'gl_account_id'],
+                      ['gl_account_code'],
+                      [('debit_dc', 'debit_dc'), ('credit_dc', 'credit_dc'), ('net_dc', 'net_dc'),
+                       ('line_count', 'lines')],
+                      ours_only=['gl_account_description']) }}
 )
 select
     {{ dbt.concat(["cast(c.division as " ~ dbt.type_string() ~ ")", "':'",
@@ -58,12 +42,9 @@ select
                    "cast(c.financial_period as " ~ dbt.type_string() ~ ")", "':'",
                    "coalesce(c.gl_account_id, '-')"]) }} as recon_key,
     c.*,
-    c.warehouse_debit_dc - c.exact_debit_dc as debit_difference_dc,
-    c.warehouse_credit_dc - c.exact_credit_dc as credit_difference_dc,
-    c.warehouse_net_dc - c.exact_net_dc as net_difference_dc,
+    {{ recon_differences([('debit_dc', 'debit_difference_dc'), ('credit_dc', 'credit_difference_dc'),
+                          ('net_dc', 'net_difference_dc')]) }},
     s.snapshot_taken_at,
-    (abs(c.warehouse_debit_dc - c.exact_debit_dc) <= 0.005
-        and abs(c.warehouse_credit_dc - c.exact_credit_dc) <= 0.005
-        and abs(c.warehouse_net_dc - c.exact_net_dc) <= 0.005) as is_match
+    {{ recon_is_match(['debit_dc', 'credit_dc', 'net_dc']) }} as is_match
 from compared as c
 join snapshots as s on s.division = c.division
