@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from benchmarks.common import FIRST_DIVISION, TapWorkdir, check, env_int, pages, row, sandbox
-from tap_exactonline.streams import CATALOG, StreamSpec
+from tap_exactonline.streamtable import CATALOG, StreamSpec
 
 
 def calls_per_stream(stats: dict[str, Any], division: int) -> dict[str, int]:

@@ -28,7 +28,7 @@ from benchmarks.common import (
     run_process,
     sandbox,
 )
-from tap_exactonline.streams import CATALOG
+from tap_exactonline.streamtable import CATALOG
 
 
 def run() -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ from benchmarks.common import (
     run_process,
     sandbox,
 )
-from tap_exactonline.streams import CATALOG
+from tap_exactonline.streamtable import CATALOG
 
 DEFAULT_STREAMS = [spec.name for spec in CATALOG if spec.name != "employees"]
 STEP = 17  # sandbox division codes: 3100001 + i * 17

@@ -18,7 +18,7 @@ import orjson
 import requests
 
 from tap_exactonline import odata, reference
-from tap_exactonline.streams import SCHEMAS_DIR
+from tap_exactonline.streamtable import SCHEMAS_DIR
 
 STREAM = "transaction_lines"
 ENDPOINT = "sync/Financial/TransactionLines"

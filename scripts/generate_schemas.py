@@ -5,7 +5,7 @@ Usage:
     python scripts/generate_schemas.py --check  # exit 1 when a committed schema drifted
 
 Source of truth: ``tap_exactonline/reference/exact_entities.json`` (entries named in
-``tap_exactonline.streams.CATALOG``). Edm types map to JSON Schema as:
+``tap_exactonline.streamtable.CATALOG``). Edm types map to JSON Schema as:
 Edm.Guid -> string (uuid), Edm.String/Edm.Binary -> string, Edm.Double -> number,
 Edm.Int16/Int32/Int64/Byte -> integer with the type's ``minimum``/``maximum``, Edm.Boolean ->
 boolean, Edm.DateTime -> string (date-time). Every property is nullable. Navigation collections
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tap_exactonline.reference import entities as reference_entities  # noqa: E402
-from tap_exactonline.streams import CATALOG, SCHEMAS_DIR, TAP_FIELDS  # noqa: E402
+from tap_exactonline.streamtable import CATALOG, SCHEMAS_DIR, TAP_FIELDS  # noqa: E402
 from tap_exactonline.tombstones import DELETED_AT  # noqa: E402
 
 EDM_TYPES: dict[str, dict[str, Any]] = {

@@ -65,7 +65,7 @@ class ExactNextPaginator(BaseHATEOASPaginator):
 class ExactOnlineStream(RESTStream):
     """Base stream: one Exact endpoint, read per division (one state partition each).
 
-    Class attributes set by the stream declarations (streams.py):
+    Class attributes set by the stream declarations (streams.py, from streamtable.py):
         endpoint: Path under ``/api/v1/{division}/``, e.g. ``sync/Financial/TransactionLines``.
         page_size: Rows per page Exact serves (60 standard; 1000 sync and bulk).
         extra_fields: Schema fields the tap adds that Exact does not have (never in $select).

@@ -28,12 +28,8 @@ from tap_exactonline.mapper import CatalogStreamMapper
 from tap_exactonline.parallel import ParallelSync
 from tap_exactonline.regions import REGION_HOSTS
 from tap_exactonline.run import Run
-from tap_exactonline.streams import (
-    DELETE_DETECTION_STREAMS,
-    OPT_IN_STREAMS,
-    REPLICATION_KEYS,
-    STREAM_TYPES,
-)
+from tap_exactonline.streams import OPT_IN_STREAMS, REPLICATION_KEYS, STREAM_TYPES
+from tap_exactonline.streamtable import DELETE_DETECTION_STREAMS
 from tap_exactonline.tombstones import deletions_first
 
 if t.TYPE_CHECKING:
@@ -233,7 +229,7 @@ class TapExactOnline(Tap):
         self.mapper.register_raw_streams_from_catalog(self.catalog)
 
     def discover_streams(self) -> list[Stream]:
-        """One stream per row of the catalog (streams.CATALOG), each given the run."""
+        """One stream per row of the catalog (streamtable.CATALOG), each given the run."""
         streams: list[Stream] = [cls(tap=self, run=self.run) for cls in STREAM_TYPES]
         for stream in streams:  # an opt-in stream listed in opt_in_streams is like the others
             if stream.name in self.opted_in:

@@ -27,7 +27,7 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from exactonline_dagster.meltano import REPO_ROOT, MeltanoProject
 from exactonline_dagster.partitions import DIVISIONS
-from tap_exactonline.streams import CATALOG
+from tap_exactonline.streamtable import CATALOG
 
 #: Streams the project loads: the extractor's default selection (payroll data is opt-in).
 STREAMS = [spec.name for spec in CATALOG if spec.name != "employees"]

@@ -51,7 +51,7 @@ from tap_exactonline.cli.auth import (
     one_line_errors,
 )
 from tap_exactonline.ratelimit import DailyLimitReached, RateLimiter
-from tap_exactonline.streams import CATALOG, StreamSpec
+from tap_exactonline.streamtable import CATALOG, StreamSpec
 
 EXACT_DAILY_LIMIT = 5000
 EXACT_MINUTELY_LIMIT = 60

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tap_exactonline.streams import CATALOG, SPECS
+from tap_exactonline.streamtable import CATALOG, SPECS
 from tests.e2e.helpers import (
     meltano_env,
     missing_plugins,

@@ -46,7 +46,7 @@ BUGS = (
           "        out[name] = value\n"),),
         ("tests/tap/test_conversion.py", FULL_SYNC)),
     Bug("sync/Deleted EntityType codes of accounts and items swapped",
-        "tap_exactonline/streams.py",
+        "tap_exactonline/streamtable.py",
         (('_sync("accounts", "sync/CRM/Accounts", 2)',
           '_sync("accounts", "sync/CRM/Accounts", 9)'),
          ('_sync("items", "sync/Logistics/Items", 9)',

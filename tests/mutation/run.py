@@ -4,14 +4,15 @@ mutmut (2.x: it writes each mutant into the source file on disk, so the tap subp
 tests start run the mutant too) changes one thing at a time in
 
 * ``tap_exactonline/odata.py``      record conversion, the moment-field table, dates, filters
-* ``tap_exactonline/streams.py``    the stream table and the stream families
+* ``tap_exactonline/streamtable.py`` the stream table
+* ``tap_exactonline/streams.py``    the stream families
 * ``tap_exactonline/ratelimit.py``  the rate limiter
 
 and runs the in-process tests that guard that file, stopping at the first failure (about 2-5
 seconds a mutant, most of it Python and pytest starting; no sandbox, no server):
 
 * ``odata.py``      tests/tap/test_conversion.py, then test_stream_table.py
-* ``streams.py``    tests/tap/test_stream_table.py, test_sync_family.py,
+* ``streamtable.py``, ``streams.py``    tests/tap/test_stream_table.py, test_sync_family.py,
   test_modified_bookmark.py, test_conversion.py
 * ``ratelimit.py``  tests/ratelimit/test_limiter.py (fake and virtual clocks)
 
@@ -49,9 +50,9 @@ MUTMUT = ["mutmut==2.5.1"]
 PASSES = [
     ("tap_exactonline/odata.py",
      ["tests/tap/test_conversion.py", "tests/tap/test_stream_table.py"]),
-    ("tap_exactonline/streams.py",
-     ["tests/tap/test_stream_table.py", "tests/tap/test_sync_family.py",
-      "tests/tap/test_modified_bookmark.py", "tests/tap/test_conversion.py"]),
+    *((path, ["tests/tap/test_stream_table.py", "tests/tap/test_sync_family.py",
+              "tests/tap/test_modified_bookmark.py", "tests/tap/test_conversion.py"])
+      for path in ("tap_exactonline/streamtable.py", "tap_exactonline/streams.py")),
     ("tap_exactonline/ratelimit.py", ["tests/ratelimit/test_limiter.py"]),
 ]
 # pytest plugins these tests do not use (hypothesis alone costs 1.3 s of start-up a mutant)

@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 from tap_exactonline import odata
-from tap_exactonline.streams import CATALOG, SPECS
+from tap_exactonline.streamtable import CATALOG, SPECS
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline.tokenstore import open_token_store
 from tests.e2e.helpers import MELTANO, REPO_ROOT, warehouse_rows

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tap_exactonline import odata
-from tap_exactonline.streams import SPECS
+from tap_exactonline.streamtable import SPECS
 from tests.support.oracle import expected_records
 
 __all__ = ["expected_records"]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tap_exactonline import odata
-from tap_exactonline.streams import CATALOG
+from tap_exactonline.streamtable import CATALOG
 from tests.support.sandbox import SandboxProcess
 from tests.tap.helpers import run_tap, tap_config
 

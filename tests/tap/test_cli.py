@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tap_exactonline.streams import CATALOG
+from tap_exactonline.streamtable import CATALOG
 from tests.tap.helpers import tap_executable
 
 REPO = Path(__file__).resolve().parents[2]

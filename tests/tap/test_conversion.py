@@ -16,7 +16,7 @@ import pytest
 
 from exactonline_sandbox import canonical, catalog
 from tap_exactonline import odata
-from tap_exactonline.streams import CATALOG, SCHEMAS_DIR
+from tap_exactonline.streamtable import CATALOG, SCHEMAS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "exact"

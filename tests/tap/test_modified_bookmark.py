@@ -15,12 +15,12 @@ import pytest
 import requests
 
 from tap_exactonline.streams import (
-    CATALOG,
     FullTableStream,
     ModifiedStream,
     SnapshotStream,
     SyncStream,
 )
+from tap_exactonline.streamtable import CATALOG
 from tap_exactonline.tap import TapExactOnline
 
 DIVISION = 3100001

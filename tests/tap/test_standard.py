@@ -22,7 +22,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from singer_sdk.testing.runners import TapTestRunner
 
 from exactonline_sandbox import catalog
-from tap_exactonline.streams import TAP_FIELDS
+from tap_exactonline.streamtable import TAP_FIELDS
 from tap_exactonline.tap import TapExactOnline
 from tests.tap.helpers import tap_config
 

@@ -1,4 +1,4 @@
-"""The stream table (tap_exactonline/streams.py) against the contract it implements.
+"""The stream table (tap_exactonline/streamtable.py) against the contract it implements.
 
 Each row is checked against sources that are not the table itself: the README's "Streams"
 table (what users are promised), the sandbox's endpoint catalog (Exact's endpoints, families
@@ -17,12 +17,12 @@ import pytest
 from exactonline_sandbox import catalog
 from tap_exactonline import reference
 from tap_exactonline.reference import sync_bulk_endpoints
-from tap_exactonline.streams import (
+from tap_exactonline.streams import STREAM_TYPES
+from tap_exactonline.streamtable import (
     CATALOG,
     DELETE_DETECTION_STREAMS,
     SPECS,
     STREAM_OF_ENTITY_TYPE,
-    STREAM_TYPES,
 )
 from tap_exactonline.tap import TapExactOnline
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tap_exactonline.streams import CATALOG, SPECS
+from tap_exactonline.streamtable import CATALOG, SPECS
 from tests.support.oracle import differences, expected_by_key, key_of
 from tests.support.sandbox import SandboxProcess
 from tests.tap.helpers import (

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tap_exactonline.streams import SPECS
+from tap_exactonline.streamtable import SPECS
 from tests.warehouses.dbt_warehouse import DIVISIONS, Warehouse
 from tests.warehouses.helpers import DBT_SOURCE_STREAMS, cents, meltano
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tap_exactonline.streams import SPECS
+from tap_exactonline.streamtable import SPECS
 from tap_exactonline.tap import TapExactOnline
 from tap_exactonline.webhooks import topics
 
