@@ -17,7 +17,8 @@
 * ``rbal`` -> ``financial/ReportingBalance``: per reporting year, period, GL account, cost
   center, cost unit, entry type and status: the sum of AmountDC (``Amount``), of the debit
   lines (``AmountDebit``), of the credit lines as a positive number (``AmountCredit``), and
-  the number of lines (``Count``);
+  the number of lines (``Count``). A group keeps its row, so its ``ID``, while it exists: a
+  change updates the groups it touches, adds the new ones and removes the emptied ones;
 * ``obal`` -> ``openingbalance/CurrentYear/AfterEntry`` and ``PreviousYear/AfterEntry``: per
   balance-sheet GL account, the sum of all lines of earlier financial years; the earlier
   years' profit and loss is carried to the retained-earnings account (GLAccounts.Type 52);
@@ -62,10 +63,37 @@ def refresh(conn: sqlite3.Connection, division: int, as_of: date, *,
     conn.execute(f"INSERT INTO openitem ({OPENITEM_COLUMNS}) {_OPEN_ITEMS} ORDER BY c.rid",
                  (division,))
     _aging(conn, division, as_of)
-    conn.execute("DELETE FROM rbal WHERE division = ?", (division,))
-    rbal = _RBAL.format(lines="tl t INDEXED BY ix_tl_ts")
-    conn.execute(f"INSERT INTO rbal ({RBAL_COLUMNS}) {rbal} ORDER BY {_RBAL_KEY}", (division,))
+    _reporting_balance(conn, division)
     _opening_balances(conn, division, as_of)
+
+
+def _reporting_balance(conn: sqlite3.Connection, division: int) -> None:
+    """Bring ``rbal`` of ``division`` up to date in place, keeping the ``ID`` of every group.
+
+    Exact's ReportingBalance rows are per-group totals with an Int64 ``ID``; deleting and
+    re-inserting them all would give every group a new ID on each change (one new entry
+    replaced all 472 IDs of a division), so a reader keyed on ``ID`` would see every row
+    deleted and created. A division has a few thousand groups: they are compared in Python.
+    """
+    width = len(_RBAL_KEY.split(","))
+    stored = {tuple(row[1:1 + width]): (row[0], tuple(row[1 + width:])) for row in conn.execute(
+        f"SELECT rid, {_RBAL_KEY}, Amount, AmountDebit, AmountCredit, Count "  # noqa: S608
+        "FROM rbal WHERE division = ?", (division,))}
+    rbal = _RBAL.format(lines="tl t INDEXED BY ix_tl_ts")
+    fresh = conn.execute(f"{rbal} ORDER BY {_RBAL_KEY}", (division,)).fetchall()
+    updates, inserts = [], []
+    for row in fresh:
+        key, sums = tuple(row[1:1 + width]), tuple(row[1 + width:])
+        rid, old = stored.pop(key, (None, None))
+        if rid is None:
+            inserts.append(row)
+        elif old != sums:
+            updates.append((*sums, rid))
+    conn.executemany("UPDATE rbal SET Amount = ?, AmountDebit = ?, AmountCredit = ?, Count = ? "
+                     "WHERE rid = ?", updates)
+    conn.executemany("DELETE FROM rbal WHERE rid = ?", [(rid,) for rid, _ in stored.values()])
+    conn.executemany(f"INSERT INTO rbal ({RBAL_COLUMNS}) "  # noqa: S608 - constants
+                     f"VALUES ({', '.join('?' * len(RBAL_COLUMNS.split(',')))})", inserts)
 
 
 # -- the initial build: each ledger part sums its own lines, in its worker --------------------

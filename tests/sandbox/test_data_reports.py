@@ -228,6 +228,32 @@ def test_reports_follow_changes_to_the_ledger(client: Client) -> None:
     assert {k: v for k, v in reported.items() if v} == {k: v for k, v in totals.items() if v}
 
 
+
+def reporting_balance(client: Client, division: int) -> dict[tuple[Any, ...], dict[str, Any]]:
+    rows, _ = client.all_pages(f"/api/v1/{division}/financial/ReportingBalance")
+    return {(r["ReportingYear"], r["ReportingPeriod"], r["GLAccount"], r["CostCenterCode"],
+             r["CostUnitCode"], r["Type"], r["Status"]): r for r in rows}
+
+
+def test_reporting_balance_groups_keep_their_id_when_the_ledger_changes(client: Client) -> None:
+    before = reporting_balance(client, DIV2)
+    # a deleted bank statement changes the groups of its period; new entries make new groups
+    statement = next(r for r in client.sandbox.truth(DIV2, "transaction_lines")
+                     if r["Type"] == 40 and r["InvoiceNumber"] and r["LineNumber"] > 0)
+    client.mutate({"division": DIV2, "stream": "bank_entries", "action": "delete",
+                   "ids": [statement["EntryID"]]})
+    client.mutate({"division": DIV2, "stream": "sales_entries", "action": "create", "count": 3})
+    after = reporting_balance(client, DIV2)
+    kept = before.keys() & after.keys()
+    changed = [k for k in kept if cents(after[k]["Amount"]) != cents(before[k]["Amount"])]
+    assert changed
+    assert after.keys() - before.keys()
+    assert len(kept) > len(changed) > 0
+    assert {k: after[k]["ID"] for k in kept} == {k: before[k]["ID"] for k in kept}
+    assert len({r["ID"] for r in after.values()}) == len(after)
+    new_ids = {after[k]["ID"] for k in after.keys() - before.keys()}
+    assert not new_ids & {r["ID"] for r in before.values()}  # a new group gets a new ID
+
 def test_same_seed_and_as_of_give_the_same_data(tmp_path_factory: pytest.TempPathFactory,
                                                  sb: SandboxProcess) -> None:
     """Deterministic for a seed and as-of date; another as-of date moves the data."""
