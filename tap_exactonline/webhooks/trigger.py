@@ -154,22 +154,25 @@ class Trigger:
         streams = topics.streams_for((e.Topic, e.Action) for e in events)
         run_id = await asyncio.to_thread(
             self.store.start_run, [e.id for e in events], divisions, streams)
+        # current_run stays set until the store has closed the run: /health must never show
+        # "no run, nothing pending" while the run's events are still marked running.
         self.current_run = run_id
-        log_path = self._log_path(run_id)
-        self.logger.info("run %d started: %d events -> divisions %s, streams %s (output: %s)",
-                         run_id, len(events), divisions, ", ".join(streams), log_path)
-        started = time.monotonic()
-        outcome, code, detail = FAILED, None, ""
         try:
-            outcome, code, detail = await self._execute(run_id, divisions, streams, log_path)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._finish(run_id, INTERRUPTED, None,
-                                              "the receiver stopped during the run"))
-            raise
+            log_path = self._log_path(run_id)
+            self.logger.info("run %d started: %d events -> divisions %s, streams %s (output: %s)",
+                             run_id, len(events), divisions, ", ".join(streams), log_path)
+            started = time.monotonic()
+            outcome, code, detail = FAILED, None, ""
+            try:
+                outcome, code, detail = await self._execute(run_id, divisions, streams, log_path)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._finish(run_id, INTERRUPTED, None,
+                                                  "the receiver stopped during the run"))
+                raise
+            seconds = time.monotonic() - started
+            await self._finish(run_id, outcome, code, detail)
         finally:
             self.current_run = None
-        seconds = time.monotonic() - started
-        await self._finish(run_id, outcome, code, detail)
         if outcome == SUCCEEDED:
             self._failures, self._retry_at = 0, 0.0
             self.logger.info("run %d succeeded in %.1f s (%d events)", run_id, seconds,
