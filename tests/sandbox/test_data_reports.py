@@ -228,7 +228,6 @@ def test_reports_follow_changes_to_the_ledger(client: Client) -> None:
     assert {k: v for k, v in reported.items() if v} == {k: v for k, v in totals.items() if v}
 
 
-
 def reporting_balance(client: Client, division: int) -> dict[tuple[Any, ...], dict[str, Any]]:
     rows, _ = client.all_pages(f"/api/v1/{division}/financial/ReportingBalance")
     return {(r["ReportingYear"], r["ReportingPeriod"], r["GLAccount"], r["CostCenterCode"],
@@ -253,6 +252,7 @@ def test_reporting_balance_groups_keep_their_id_when_the_ledger_changes(client: 
     assert len({r["ID"] for r in after.values()}) == len(after)
     new_ids = {after[k]["ID"] for k in after.keys() - before.keys()}
     assert not new_ids & {r["ID"] for r in before.values()}  # a new group gets a new ID
+
 
 def test_same_seed_and_as_of_give_the_same_data(tmp_path_factory: pytest.TempPathFactory,
                                                  sb: SandboxProcess) -> None:
