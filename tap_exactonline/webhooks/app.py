@@ -19,7 +19,9 @@ Routes:
 
 * ``GET /webhooks/health``: ``{"status": "ok", "received", "stored", "duplicates",
   "rejected", "pending", "running_run", "last_run": {...} | null}`` (counts since start,
-  except ``pending`` and ``last_run``, which come from the store). Never a secret.
+  except ``pending``, ``running_run`` and ``last_run``, which come from the store; ``pending``
+  and ``running_run`` are read in one snapshot, so ``0`` and ``null`` together mean every
+  event is done or ignored). Never a secret.
 
 The raw body is read once, before anything parses it: the HashCode is the HMAC of its exact
 ``Content`` bytes. The lifespan opens the store, recovers runs a crash left open, starts the
@@ -200,7 +202,7 @@ def create_app(settings: WebhookSettings, *, store: EventStore | None = None,
         return _text(200, "ok")
 
     async def health(request: Request) -> Response:
-        pending = await asyncio.to_thread(receiver.store.pending_count)
+        pending, running_run = await asyncio.to_thread(receiver.store.queue)
         runs = await asyncio.to_thread(receiver.store.runs, 1)
         return JSONResponse({
             "status": "ok",
@@ -209,7 +211,7 @@ def create_app(settings: WebhookSettings, *, store: EventStore | None = None,
             "duplicates": receiver.duplicates,
             "rejected": receiver.rejected,
             "pending": pending,
-            "running_run": receiver.trigger.current_run,
+            "running_run": running_run,
             "last_run": runs[0].as_dict() if runs else None,
         })
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +95,17 @@ class StoredEvent:
             "EventCreatedOn": self.EventCreatedOn, "status": self.status,
             "run_id": self.run_id, "run_outcome": self.run_outcome,
         }
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What :meth:`EventStore.claim_run` took: the run it opened and the events."""
+
+    run_id: int | None
+    events: list[StoredEvent]
+    ignored: list[StoredEvent]
+    divisions: list[int]
+    streams: list[str]
 
 
 @dataclass(frozen=True)
@@ -236,42 +247,55 @@ class EventStore:
                                  .where(EVENTS.c.status == PENDING)).scalar()
         return None if value is None else float(value)
 
-    def pending_count(self) -> int:
-        """Events waiting for a run."""
-        with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(EVENTS)
-                                    .where(EVENTS.c.status == PENDING)).scalar() or 0)
+    def claim_run(self, topics_read: Collection[str],
+                  streams_for: Callable[[Iterable[tuple[str, str]]], list[str]]) -> Claim:
+        """Claim every pending event in ONE transaction and open a run for those a stream reads.
 
-    def claim(self) -> list[StoredEvent]:
-        """Mark every pending event ``running`` and return them (oldest first)."""
+        Events whose topic is not in ``topics_read`` become ``ignored``; the others become
+        ``running`` under a new run (outcome ``running``, its divisions and the streams
+        ``streams_for`` names for their ``(Topic, Action)`` pairs). One transaction means a
+        reader never sees an event that is neither pending nor part of an open run (see
+        :meth:`queue`).
+
+        Returns:
+            The run (``run_id`` None when no claimed event reads a stream) and the events.
+        """
         with self._write() as conn:
             rows = conn.execute(sa.select(EVENTS).where(EVENTS.c.status == PENDING)
                                 .order_by(EVENTS.c.id)).mappings().all()
-            ids = [row["id"] for row in rows]
-            for chunk in _chunks(ids, 500):
-                conn.execute(EVENTS.update().where(EVENTS.c.id.in_(chunk))
-                             .values(status=RUNNING))
-        return [_event(row, None) for row in rows]
-
-    def ignore(self, ids: Iterable[int]) -> None:
-        """Mark events whose topic reads no stream ``ignored``."""
-        with self._write() as conn:
-            for chunk in _chunks(list(ids), 500):
+            events = [_event(row, None) for row in rows]
+            taken = [e for e in events if e.Topic in topics_read]
+            ignored = [e for e in events if e.Topic not in topics_read]
+            for chunk in _chunks([e.id for e in ignored], 500):
                 conn.execute(EVENTS.update().where(EVENTS.c.id.in_(chunk))
                              .values(status=IGNORED))
-
-    def start_run(self, event_ids: list[int], divisions: list[int], streams: list[str]) -> int:
-        """Record a run that starts now for ``event_ids``; returns its id."""
-        with self._write() as conn:
+            if not taken:
+                return Claim(None, [], ignored, [], [])
+            divisions = sorted({e.Division for e in taken})
+            streams = streams_for((e.Topic, e.Action) for e in taken)
             key = conn.execute(RUNS.insert().values(
                 started_at=time.time(), outcome=RUNNING, divisions=json.dumps(divisions),
-                streams=json.dumps(streams), events=len(event_ids),
+                streams=json.dumps(streams), events=len(taken),
             )).inserted_primary_key
             run_id = int(key[0]) if key else 0
-            for chunk in _chunks(event_ids, 500):
+            for chunk in _chunks([e.id for e in taken], 500):
                 conn.execute(EVENTS.update().where(EVENTS.c.id.in_(chunk))
                              .values(run_id=run_id, status=RUNNING))
-        return run_id
+        return Claim(run_id, taken, ignored, divisions, streams)
+
+    def queue(self) -> tuple[int, int | None]:
+        """``(pending events, open run id or None)``, read in ONE statement (one snapshot).
+
+        Together with :meth:`claim_run` and :meth:`finish_run`, each one transaction, "nothing
+        pending and no open run" means every event is ``done`` or ``ignored``.
+        """
+        pending = (sa.select(sa.func.count()).select_from(EVENTS)
+                   .where(EVENTS.c.status == PENDING).scalar_subquery())
+        open_run = (sa.select(sa.func.max(RUNS.c.id)).where(RUNS.c.outcome == RUNNING)
+                    .scalar_subquery())
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(pending, open_run)).one()
+        return int(row[0] or 0), (None if row[1] is None else int(row[1]))
 
     def set_process(self, run_id: int, pid: int, host: str) -> None:
         """Remember the process of a run (ended after a crash of the receiver, see recover)."""

@@ -37,8 +37,8 @@ from tap_exactonline.webhooks.store import (
     FAILED,
     INTERRUPTED,
     SUCCEEDED,
+    Claim,
     EventStore,
-    StoredEvent,
 )
 
 IDLE_POLL_SECONDS = 5.0
@@ -80,7 +80,6 @@ class Trigger:
         self.settings = settings
         self.logger = logger
         self.wake = asyncio.Event()
-        self.current_run: int | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._retry_at = 0.0
@@ -138,41 +137,36 @@ class Trigger:
                     await asyncio.to_thread(self.store.recover)
 
     async def _run_once(self) -> None:
-        events = await asyncio.to_thread(self.store.claim)
-        mapped = [e for e in events if e.Topic in topics.TOPIC_STREAMS]
-        unmapped = [e for e in events if e.Topic not in topics.TOPIC_STREAMS]
-        if unmapped:
-            await asyncio.to_thread(self.store.ignore, [e.id for e in unmapped])
+        claim = await asyncio.to_thread(self.store.claim_run, topics.TOPIC_STREAMS,
+                                        topics.streams_for)
+        if claim.ignored:
             self.logger.info("%d events of topics no stream reads were ignored (%s)",
-                             len(unmapped), ", ".join(sorted({e.Topic for e in unmapped})))
-        if not mapped:
-            return
-        await self._run(mapped)
+                             len(claim.ignored),
+                             ", ".join(sorted({e.Topic for e in claim.ignored})))
+        if claim.run_id is not None:
+            await self._run(claim)
 
-    async def _run(self, events: list[StoredEvent]) -> None:
-        divisions = sorted({e.Division for e in events})
-        streams = topics.streams_for((e.Topic, e.Action) for e in events)
-        run_id = await asyncio.to_thread(
-            self.store.start_run, [e.id for e in events], divisions, streams)
-        # current_run stays set until the store has closed the run: /health must never show
-        # "no run, nothing pending" while the run's events are still marked running.
-        self.current_run = run_id
+    async def _run(self, claim: Claim) -> None:
+        run_id, divisions, streams, events = (claim.run_id or 0, claim.divisions, claim.streams,
+                                              claim.events)
+        started = time.monotonic()
+        outcome, code, detail = FAILED, None, ""
         try:
             log_path = self._log_path(run_id)
             self.logger.info("run %d started: %d events -> divisions %s, streams %s (output: %s)",
                              run_id, len(events), divisions, ", ".join(streams), log_path)
-            started = time.monotonic()
-            outcome, code, detail = FAILED, None, ""
-            try:
-                outcome, code, detail = await self._execute(run_id, divisions, streams, log_path)
-            except asyncio.CancelledError:
-                await asyncio.shield(self._finish(run_id, INTERRUPTED, None,
-                                                  "the receiver stopped during the run"))
-                raise
-            seconds = time.monotonic() - started
-            await self._finish(run_id, outcome, code, detail)
+            outcome, code, detail = await self._execute(run_id, divisions, streams, log_path)
+        except asyncio.CancelledError:
+            outcome, detail = INTERRUPTED, "the receiver stopped during the run"
+            raise
+        except Exception as exc:  # e.g. the run-log folder cannot be made
+            detail = f"the trigger failed before the command started: {exc}"
+            raise
         finally:
-            self.current_run = None
+            # the run closes in every case, so its events are pending again or done (never
+            # left "running" under a closed trigger); shielded from a cancelled receiver
+            await asyncio.shield(self._finish(run_id, outcome, code, detail))
+        seconds = time.monotonic() - started
         if outcome == SUCCEEDED:
             self._failures, self._retry_at = 0, 0.0
             self.logger.info("run %d succeeded in %.1f s (%d events)", run_id, seconds,
