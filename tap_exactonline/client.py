@@ -67,12 +67,10 @@ class ExactOnlineStream(RESTStream):
 
     Class attributes set by the stream declarations (streams.py, from streamtable.py):
         endpoint: Path under ``/api/v1/{division}/``, e.g. ``sync/Financial/TransactionLines``.
-        page_size: Rows per page Exact serves (60 standard; 1000 sync and bulk).
         extra_fields: Schema fields the tap adds that Exact does not have (never in $select).
     """
 
     endpoint: str = ""
-    page_size: int = 60
     extra_fields: frozenset[str] = frozenset()
     partitioned: bool = True
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted here

@@ -73,7 +73,6 @@ class SyncStream(CatalogStream):
 
     replication_key = "Timestamp"
     is_sorted = True
-    page_size = 1000
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Resolve the partition's starting Timestamp before its first page."""
@@ -474,7 +473,6 @@ def _declare(spec: StreamSpec) -> type[CatalogStream]:
         "endpoint": spec.endpoint,
         "primary_keys": spec.primary_keys,
         "selected_by_default": not spec.opt_in,
-        "page_size": spec.page_size,
         "schema": StreamSchema(_SCHEMAS),
     }
     return type(_class_name(spec.name), (base,), attrs)
