@@ -144,11 +144,10 @@ class Trigger:
                              len(claim.ignored),
                              ", ".join(sorted({e.Topic for e in claim.ignored})))
         if claim.run_id is not None:
-            await self._run(claim)
+            await self._run(claim.run_id, claim)
 
-    async def _run(self, claim: Claim) -> None:
-        run_id, divisions, streams, events = (claim.run_id or 0, claim.divisions, claim.streams,
-                                              claim.events)
+    async def _run(self, run_id: int, claim: Claim) -> None:
+        divisions, streams, events = claim.divisions, claim.streams, claim.events
         started = time.monotonic()
         outcome, code, detail = FAILED, None, ""
         try:
@@ -160,7 +159,7 @@ class Trigger:
             outcome, detail = INTERRUPTED, "the receiver stopped during the run"
             raise
         except Exception as exc:  # e.g. the run-log folder cannot be made
-            detail = f"the trigger failed before the command started: {exc}"
+            detail = f"the trigger failed: {exc}"
             raise
         finally:
             # the run closes in every case, so its events are pending again or done (never
