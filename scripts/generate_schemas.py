@@ -20,9 +20,9 @@ targets create (DOUBLE, NUMERIC, FLOAT, FLOAT64), and singer-sdk's exact-decimal
 text; the dbt staging models make amounts exact decimals on every warehouse.
 
 ``Division`` (integer) is added where the endpoint has none; ``deleted`` gets ``stream_name``;
-streams sync/Deleted reports on and the Modified family (delete detection) get
-``_sdc_deleted_at``; lines read through ``$expand`` get ``EntryModified``; snapshots of Exact's
-``read/`` reports get ``SnapshotTakenAt``.
+every stream but ``deleted`` gets ``_sdc_deleted_at`` (tombstones from sync/Deleted, delete
+detection and full-table tombstones); lines read through ``$expand`` get ``EntryModified``;
+snapshots of Exact's reports get ``SnapshotTakenAt``.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def schema_for(stream: str) -> dict[str, Any]:
             properties[name] = dict(EDM_TYPES[edm])
     if "Division" not in properties:
         properties["Division"] = dict(EDM_TYPES["Edm.Int32"])
-    # deletions arrive as tombstones: from sync/Deleted, or from delete detection
-    if spec.entity_type is not None or spec.family == "modified":
+    # deletions arrive as tombstones: from sync/Deleted, from delete detection (Modified
+    # family) or from comparing full reads (full_table_tombstones)
+    if stream != "deleted":
         properties[DELETED_AT] = dict(TAP_FIELDS[DELETED_AT])
     if stream == "deleted":
         properties["stream_name"] = dict(TAP_FIELDS["stream_name"])

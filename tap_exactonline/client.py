@@ -73,6 +73,7 @@ class ExactOnlineStream(RESTStream):
     endpoint: str = ""
     extra_fields: frozenset[str] = frozenset()
     partitioned: bool = True
+    read_complete: bool = False
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # records are converted here
     _LOG_REQUEST_METRICS = False
 
@@ -337,10 +338,15 @@ class ExactOnlineStream(RESTStream):
         self._min_values.clear()
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        """Read one division; a daily limit or a 4xx stops this partition, not the run."""
+        """Read one division; a daily limit or a 4xx stops this partition, not the run.
+
+        ``read_complete`` is True once the last page has been read (False while reading and
+        after a partition that stopped early).
+        """
         division = self.division_of(context)
         self._current_division = division
         self._pages_read = set()
+        self.read_complete = False
         if self.run.division_stopped(division):
             self.logger.info("%s: division %s skipped (stopped earlier)", self.name, division)
             return
@@ -353,6 +359,7 @@ class ExactOnlineStream(RESTStream):
             for record in self.request_records(context):
                 rows += 1
                 yield record
+            self.read_complete = True
         except DailyLimitReached as exc:
             self.abandon_partition(context)
             self.run.stop_division(

@@ -13,11 +13,13 @@ named in ``delete_detection`` and compares them with Exact's current keys
   (``postgresql+psycopg://...``) for pipelines on several hosts.
 
 Tables: ``exactonline_key_ledger`` (``scope``, ``division``, ``stream``, ``entity_key``: one
-row per emitted key) and ``exactonline_key_ledger_passes`` (``scope``, ``division``,
+row per emitted key), ``exactonline_key_ledger_passes`` (``scope``, ``division``,
 ``stream``, ``passed_at``: the last complete detection pass, which also marks the pair as
-seeded). ``scope`` is ``<client id>@<host>`` (``tokenstore.store_key``), so a sandbox and real
-Exact never share keys. The ledger holds keys, division numbers and stream names only: no
-token, secret or row data.
+seeded) and ``exactonline_key_ledger_gone`` (``scope``, ``division``, ``stream``,
+``entity_key``, ``gone_at``: keys of full-table streams whose tombstones were sent but not yet
+confirmed by a committed STATE; ``fulltabledeletions``). ``scope`` is ``<client id>@<host>``
+(``tokenstore.store_key``), so a sandbox and real Exact never share keys. The ledger holds
+keys, division numbers and stream names only: no token, secret or row data.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class KeyLedger:
 
     KEYS_TABLE = "exactonline_key_ledger"
     PASSES_TABLE = "exactonline_key_ledger_passes"
+    GONE_TABLE = "exactonline_key_ledger_gone"
 
     def __init__(self, url: str, scope: str, file: Path | None = None) -> None:
         self.scope = scope
@@ -121,6 +124,11 @@ class KeyLedger:
         self.passes_table = sa.Table(
             self.PASSES_TABLE, metadata, *_pair_columns(),
             sa.Column("passed_at", sa.String(40), nullable=False),
+        )
+        self.gone_table = sa.Table(
+            self.GONE_TABLE, metadata, *_pair_columns(),
+            sa.Column("entity_key", sa.String(255), primary_key=True),
+            sa.Column("gone_at", sa.String(40), nullable=False),
         )
         try:
             if file is not None:
@@ -162,22 +170,27 @@ class KeyLedger:
     def add(self, division: int, stream: str, keys: t.Iterable[str]) -> None:
         """Insert ``keys`` of (division, stream); keys already there stay (one transaction)."""
         keys = list(keys)
-        rows = [{"scope": self.scope, "division": division, "stream": stream, "entity_key": k}
-                for k in keys]
-        if not rows:
+        if not keys:
             return
         try:
             with self.engine.begin() as conn:
-                if self._dialect in ("sqlite", "postgresql"):
-                    insert = (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)
-                    conn.execute(insert(self.keys_table).on_conflict_do_nothing(), rows)
-                else:  # any other database: drop what is there, then insert
-                    self._delete(conn, division, stream, keys)
-                    conn.execute(self.keys_table.insert(), rows)
+                self._insert(conn, division, stream, keys)
         except sa.exc.SQLAlchemyError as exc:
             raise KeyLedgerError(
                 f"cannot write the key ledger {self.location} ({type(exc).__name__})"
             ) from None
+
+    def _insert(self, conn: sa.Connection, division: int, stream: str, keys: list[str]) -> None:
+        rows = [{"scope": self.scope, "division": division, "stream": stream, "entity_key": k}
+                for k in keys]
+        if not rows:
+            return
+        if self._dialect in ("sqlite", "postgresql"):
+            insert = (sqlite.insert if self._dialect == "sqlite" else postgresql.insert)
+            conn.execute(insert(self.keys_table).on_conflict_do_nothing(), rows)
+        else:  # any other database: drop what is there, then insert
+            self._delete(conn, division, stream, keys)
+            conn.execute(self.keys_table.insert(), rows)
 
     def remove(self, division: int, stream: str, keys: t.Iterable[str]) -> None:
         """Forget ``keys`` of (division, stream) (one transaction)."""
@@ -189,8 +202,9 @@ class KeyLedger:
                 f"cannot write the key ledger {self.location} ({type(exc).__name__})"
             ) from None
 
-    def _delete(self, conn: sa.Connection, division: int, stream: str, keys: list[str]) -> None:
-        table = self.keys_table
+    def _delete(self, conn: sa.Connection, division: int, stream: str, keys: list[str],
+                table: sa.Table | None = None) -> None:
+        table = self.keys_table if table is None else table
         for start in range(0, len(keys), DELETE_BATCH):
             conn.execute(table.delete().where(
                 table.c.scope == self.scope,
@@ -199,21 +213,57 @@ class KeyLedger:
                 table.c.entity_key.in_(keys[start:start + DELETE_BATCH]),
             ))
 
-    def mark_pass(self, division: int, stream: str, moment: dt.datetime) -> None:
-        """Remember a complete detection pass of (division, stream) at ``moment`` (UTC)."""
-        table = self.passes_table
-        where = (table.c.scope == self.scope, table.c.division == division,
-                 table.c.stream == stream)
+    def settle_read(self, division: int, stream: str, *, add: t.Iterable[str],
+                    gone: t.Iterable[str], gone_at: str, forget: t.Iterable[str],
+                    moment: dt.datetime) -> None:
+        """Record one complete read of a full-table stream, in one transaction.
+
+        Args:
+            division: The division read (0: an unpartitioned stream).
+            stream: The stream's name.
+            add: Keys read for the first time.
+            gone: Keys no longer read: moved from the keys to the gone keys, at ``gone_at``.
+            gone_at: When they were found gone (ISO-8601 UTC, the tombstones'
+                ``_sdc_deleted_at``).
+            forget: Gone keys to drop: their tombstones are confirmed, or they are back.
+            moment: When the read finished (the pass, which also marks the pair seeded).
+
+        Raises:
+            KeyLedgerError: The ledger cannot be written (nothing is changed).
+        """
+        gone = sorted(gone)
         try:
             with self.engine.begin() as conn:
-                conn.execute(table.delete().where(*where))
-                conn.execute(table.insert().values(
-                    scope=self.scope, division=division, stream=stream,
-                    passed_at=moment.isoformat()))
+                self._insert(conn, division, stream, sorted(add))
+                self._delete(conn, division, stream, gone)
+                self._delete(conn, division, stream, sorted(forget), self.gone_table)
+                if gone:
+                    conn.execute(self.gone_table.insert(), [
+                        {"scope": self.scope, "division": division, "stream": stream,
+                         "entity_key": key, "gone_at": gone_at} for key in gone])
+                self._mark_pass(conn, division, stream, moment)
         except sa.exc.SQLAlchemyError as exc:
             raise KeyLedgerError(
                 f"cannot write the key ledger {self.location} ({type(exc).__name__})"
             ) from None
+
+    def mark_pass(self, division: int, stream: str, moment: dt.datetime) -> None:
+        """Remember a complete detection pass of (division, stream) at ``moment`` (UTC)."""
+        try:
+            with self.engine.begin() as conn:
+                self._mark_pass(conn, division, stream, moment)
+        except sa.exc.SQLAlchemyError as exc:
+            raise KeyLedgerError(
+                f"cannot write the key ledger {self.location} ({type(exc).__name__})"
+            ) from None
+
+    def _mark_pass(self, conn: sa.Connection, division: int, stream: str,
+                   moment: dt.datetime) -> None:
+        table = self.passes_table
+        conn.execute(table.delete().where(
+            table.c.scope == self.scope, table.c.division == division, table.c.stream == stream))
+        conn.execute(table.insert().values(
+            scope=self.scope, division=division, stream=stream, passed_at=moment.isoformat()))
 
     # -- reading --------------------------------------------------------------------------------
     def keys(self, division: int, stream: str) -> set[str]:
@@ -242,6 +292,22 @@ class KeyLedger:
                     table.c.division == division,
                     table.c.stream == stream,
                 )).scalar_one_or_none()
+        except sa.exc.SQLAlchemyError as exc:
+            raise KeyLedgerError(
+                f"cannot read the key ledger {self.location} ({type(exc).__name__})"
+            ) from None
+
+    def gone(self, division: int, stream: str) -> dict[str, str]:
+        """Gone keys of (division, stream) whose tombstones are unconfirmed: key -> gone_at."""
+        table = self.gone_table
+        try:
+            with self.engine.connect() as conn:
+                return {key: at for key, at in conn.execute(
+                    sa.select(table.c.entity_key, table.c.gone_at).where(
+                        table.c.scope == self.scope,
+                        table.c.division == division,
+                        table.c.stream == stream,
+                    ))}
         except sa.exc.SQLAlchemyError as exc:
             raise KeyLedgerError(
                 f"cannot read the key ledger {self.location} ({type(exc).__name__})"

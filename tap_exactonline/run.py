@@ -31,6 +31,15 @@ from tap_exactonline.regions import resolve_base_url
 from tap_exactonline.summary import RunSummary
 
 
+class ReadSettler(t.Protocol):
+    """Settles complete full-table reads (``fulltabledeletions.FullTableDeletions``)."""
+
+    def settle(self, stream: str, division: int, keys: t.Collection[str],
+               key_fields: t.Sequence[str], state: t.Mapping[str, t.Any], *,
+               empty_is_valid: bool = False) -> list[dict[str, t.Any]]:
+        """The tombstones to write after one complete read."""
+
+
 class KeyRecorder(t.Protocol):
     """Records the keys a stream emits (``deletedetection.DeleteDetection``)."""
 
@@ -66,6 +75,8 @@ class Run:
         self._division_rows: list[dict[str, t.Any]] | None = None
         #: The run's ``delete_detection`` (key recording, passes); set by the tap when it syncs.
         self.delete_detection: KeyRecorder | None = None
+        #: The run's ``full_table_tombstones`` (``fulltabledeletions``); set when it syncs.
+        self.full_table_deletions: ReadSettler | None = None
         self.summary = RunSummary()
         """Rows and bookmarks per partition, for the table at the end (``log_summary``)."""
 

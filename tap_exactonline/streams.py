@@ -34,6 +34,7 @@ from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_exactonline import odata, reference, schemas
 from tap_exactonline.client import ExactOnlineStream
+from tap_exactonline.fulltabledeletions import WRITTEN_MARKER, encode_key
 from tap_exactonline.streamtable import (
     CATALOG,
     SPECS,
@@ -390,7 +391,16 @@ class FullTableStream(CatalogStream):
     so it is sent only when the run reads every division the table holds: not with an
     explicit ``divisions`` list (a subset, e.g. a per-division run), not when a division of
     the run has stopped (daily limit) before the stream starts.
+
+    With ``full_table_tombstones`` each complete read of a division is compared with the
+    previous one, and a tombstone follows the division's rows for every key that is gone
+    (``fulltabledeletions``): the way to a current table on targets that ignore
+    ACTIVATE_VERSION and in per-division runs.
     """
+
+    #: Whether an empty complete read may mean that every row is gone (see
+    #: ``fulltabledeletions``): not for reference tables, yes for Exact's reports.
+    empty_read_is_valid = False
 
     @property
     def emit_activate_version_messages(self) -> bool:
@@ -408,6 +418,37 @@ class FullTableStream(CatalogStream):
             return False
         return True
 
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The division's rows; with ``full_table_tombstones``, then its tombstones."""
+        deletions = self.run.full_table_deletions
+        if deletions is None:
+            yield from super().get_records(context)
+            return
+        fields = self.primary_keys
+        keys: set[str] = set()
+        for record in super().get_records(context):
+            keys.add(encode_key(record, fields))
+            yield record
+        if not self.read_complete:
+            return
+        division = self.division_of(context) if self.partitioned else 0
+        state = self.get_context_state(context)
+        yield from deletions.settle(self.name, division, keys, fields, state,
+                                    empty_is_valid=self.empty_read_is_valid)
+
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        """Write the record; after a tombstone, note it in the partition's STATE.
+
+        The marker (``tombstones_written``) reaches the target with the next STATE, so the
+        next run knows which tombstones a committed STATE covers (``fulltabledeletions``).
+        """
+        super()._write_record_message(record)
+        deleted_at = record.get(DELETED_AT)
+        if deleted_at is not None:
+            context = {"Division": record["Division"]} if self.partitioned else None
+            self.get_context_state(context)[WRITTEN_MARKER] = [
+                deleted_at, encode_key(record, self.primary_keys)]
+
 
 class SnapshotStream(FullTableStream):
     """One of Exact's reports, read in full; every record gets ``SnapshotTakenAt``.
@@ -415,6 +456,8 @@ class SnapshotStream(FullTableStream):
     ``SnapshotTakenAt`` is the moment (UTC, ISO-8601) the tap asked for the partition's first
     page, the same on every record of a division's snapshot.
     """
+
+    empty_read_is_valid = True
 
     def prepare_partition(self, context: Context | None, division: int) -> None:
         """Note the moment this division's snapshot is taken."""

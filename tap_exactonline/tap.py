@@ -23,6 +23,7 @@ from typing_extensions import override
 from tap_exactonline import command, inputs
 from tap_exactonline.api import ExactOnlineError
 from tap_exactonline.deletedetection import DeleteDetection
+from tap_exactonline.fulltabledeletions import FullTableDeletions
 from tap_exactonline.logs import quiet_sdk_noise
 from tap_exactonline.mapper import CatalogStreamMapper
 from tap_exactonline.parallel import ParallelSync
@@ -179,6 +180,18 @@ class TapExactOnline(Tap):
             "in /) or an SQLAlchemy URL. Default <project>/.meltano/exactonline/keys-<client "
             "id>-<host hash>.sqlite (mode 0600).",
         ),
+        th.Property(
+            "full_table_tombstones",
+            th.BooleanType,
+            default=False,
+            title="Full-table tombstones",
+            description="Full-table streams and Exact's reports (cost centers, journals, VAT "
+            "codes, ReportingBalance, the receivables and payables lists, ...) compare each "
+            "complete read of a division with the previous one (keys kept in the key ledger, "
+            "delete_detection_store) and send a tombstone (_sdc_deleted_at) for every row that "
+            "is gone: no extra API call. For targets that ignore ACTIVATE_VERSION "
+            "(target-duckdb) and per-division runs.",
+        ),
         # -- webhooks (`exactonline webhooks serve`, docs/webhooks.md) ---------------------
         th.Property(
             "webhook_secret",
@@ -294,6 +307,9 @@ class TapExactOnline(Tap):
         """
         detection = DeleteDetection(self.run, self.streams, DELETE_DETECTION_STREAMS)
         self.run.delete_detection = detection if detection.enabled else None
+        full_table = FullTableDeletions(self.run)
+        if self.config.get("full_table_tombstones"):
+            self.run.full_table_deletions = full_table
         try:
             workers = int(self.config.get("parallel_divisions") or DEFAULT_PARALLEL_DIVISIONS)
             if workers > 1 and len(self.run.divisions) > 1:
@@ -304,6 +320,7 @@ class TapExactOnline(Tap):
             detection.run_passes()
         finally:
             detection.close()
+            full_table.close()
         self.run.raise_failures()
 
     # -- the run ------------------------------------------------------------------------------

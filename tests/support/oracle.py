@@ -16,10 +16,9 @@ The contract applied to a canonical row:
   ``EntityType`` code names (``exact_sync_bulk_endpoints.json``), null for other codes;
 * lines read through their entries (``sales_entry_lines``, ``purchase_entry_lines``):
   ``EntryModified`` = the entry's ``Modified``;
-* streams whose deletions ``sync/Deleted`` reports (an EntityType of the reference list) and
-  the bulk/standard endpoints without a sync twin (delete detection, issue #16):
-  ``_sdc_deleted_at`` null on every row (DESIGN.md "Records": a deletion is a tombstone
-  record with it set).
+* every stream but ``deleted`` (deletions arrive as tombstones: from ``sync/Deleted``, from
+  delete detection, or from comparing full-table reads; issue #16): ``_sdc_deleted_at`` null
+  on every row (DESIGN.md "Records": a deletion is a tombstone record with it set).
 """
 
 from __future__ import annotations
@@ -70,23 +69,6 @@ def stream_of_entity_type() -> dict[int, str]:
     return {int(code): by_entity[name] for code, name in names.items() if name in by_entity}
 
 
-#: The streams read in full every run (README, "Streams": FULL_TABLE, snapshots of Exact's
-#: reports included); they get ACTIVATE_VERSION, not tombstones.
-_FULL_TABLE = frozenset({
-    "journals", "cost_centers", "cost_units", "divisions", "vat_codes", "currencies",
-    "gl_account_classification_mappings", "reporting_balances",
-    "opening_balances_current_year", "opening_balances_previous_year", "receivables_list",
-    "payables_list", "aging_receivables_list", "aging_payables_list",
-})
-
-
-@lru_cache(maxsize=1)
-def modified_family() -> set[str]:
-    """Streams of the sandbox's bulk and standard endpoints that have no sync twin."""
-    return {stream for stream, ep in catalog.BY_STREAM.items()
-            if ep.family in ("bulk", "standard") and stream not in _FULL_TABLE}
-
-
 def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str, Any]]:
     """The records the tap must emit for ``stream`` and ``division``, in canonical values."""
     rows = canonical(sandbox, division, stream)
@@ -94,7 +76,6 @@ def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str,
     if stream in ENTRY_OF_LINES:
         entry_modified = {e["EntryID"]: e["Modified"]
                           for e in canonical(sandbox, division, ENTRY_OF_LINES[stream])}
-    tombstone_streams = set(stream_of_entity_type().values()) | modified_family()
     out = []
     for row in rows:
         record = dict(row)
@@ -104,7 +85,7 @@ def expected_records(sandbox: Any, division: int, stream: str) -> list[dict[str,
             record["stream_name"] = stream_of_entity_type().get(record["EntityType"])
         if stream in ENTRY_OF_LINES:
             record["EntryModified"] = entry_modified.get(record["EntryID"])
-        if stream in tombstone_streams:
+        if stream != "deleted":
             record["_sdc_deleted_at"] = None
         out.append(record)
     return out
