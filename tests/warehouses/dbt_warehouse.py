@@ -75,6 +75,10 @@ def build_warehouse(work: Path) -> Iterator[Warehouse]:
         # The history pipeline reads only what the dbt project needs (keeps the test short).
         env["TAP_EXACTONLINE_HISTORY__SELECT"] = json.dumps([f"{s}.*" for s in DBT_SOURCE_STREAMS])
 
+        # A cost center no transaction line uses, deleted below: Exact logs no deletion of a
+        # full-table row and target-duckdb ignores ACTIVATE_VERSION, so the second runs remove
+        # it with a full-table tombstone (full_table_tombstones, on in the project).
+        created_cost_centers = _mutate(sandbox, "cost_centers", "create", 1)
         meltano(["run", "tap-exactonline", "target-duckdb"], env, work / "run-1.log")
         meltano(["run", "tap-exactonline-history", "target-duckdb-history"], env,
                 work / "history-1.log")
@@ -93,6 +97,8 @@ def build_warehouse(work: Path) -> Iterator[Warehouse]:
         changed["sales_invoices"]["delete"] = _mutate(sandbox, "sales_invoices", "delete", 1)
         changed["transaction_lines"]["delete"] = _mutate(sandbox, "transaction_lines", "delete", 1)
         changed["transaction_lines"]["create"] = _mutate(sandbox, "transaction_lines", "create", 1)
+        changed["cost_centers"]["delete"] = _mutate(sandbox, "cost_centers", "delete", 1)
+        assert changed["cost_centers"]["delete"] == created_cost_centers
 
         # The README's command, verbatim (every dbt test passes: the reconciliation
         # too), with the delete-detection pass of the project's

@@ -127,6 +127,24 @@ def test_deleted_payment_is_gone_by_delete_detection(warehouse: Warehouse) -> No
                              f"where payment_id in ({ids})") == [(0,)], schema
 
 
+def test_deleted_cost_center_is_gone_by_its_full_table_tombstone(warehouse: Warehouse) -> None:
+    """A cost center deleted in Exact (full table: no deletion log, and target-duckdb ignores
+    ACTIVATE_VERSION) leaves the upsert load through its full-table tombstone, ends in the
+    append-only history with the tombstone as its last version, and leaves every model."""
+    deleted = warehouse.changed["cost_centers"]["delete"]
+    assert deleted
+    ids = ", ".join(f"'{i}'" for i in deleted)
+    assert warehouse.sql(f"select count(*) from exactonline.cost_centers where id in ({ids})"
+                         ) == [(0,)]
+    assert warehouse.sql(f"select count(distinct id) from exactonline_history.cost_centers "
+                         f"where id in ({ids}) and _sdc_deleted_at is not null"
+                         ) == [(len(deleted),)]
+    for model in ("analytics_current.cur_cost_centers", "hist_current.cur_cost_centers",
+                  "analytics_marts.dim_cost_centers"):
+        assert warehouse.sql(f"select count(*) from {model} where cost_center_id in ({ids})"
+                             ) == [(0,)], model
+
+
 def test_updates_show_the_latest_version(warehouse: Warehouse) -> None:
     truth_ts = {r["ID"]: r["Timestamp"] for r in warehouse.truth("accounts")}
     for account_id in warehouse.changed["accounts"]["update"]:

@@ -106,13 +106,16 @@ left join deletions as dl
 {#-
   Current state of a snapshot stream (Exact's reports, read in full every run): the rows of
   each division's latest snapshot (SnapshotTakenAt), one per key. Rows a report no longer has
-  drop out, also when the target keeps them (targets that ignore ACTIVATE_VERSION).
+  drop out, also when the target keeps them (targets that ignore ACTIVATE_VERSION, loads
+  without full_table_tombstones); the tombstones of that snapshot (a soft-delete load keeps
+  them, stamped with the snapshot's SnapshotTakenAt) are not rows.
 -#}
 {% macro exact_current_snapshot(staging, keys) -%}
 {%- set keys = [keys] if keys is string else keys -%}
 select s.*
 from {{ ref(staging) }} as s
-where s.snapshot_taken_at = (
+where s.sdc_deleted_at is null
+  and s.snapshot_taken_at = (
     select max(l.snapshot_taken_at) from {{ ref(staging) }} as l where l.division = s.division
 )
 qualify row_number() over (
