@@ -12,7 +12,9 @@ With ``full_table_tombstones`` on, each complete read of a (stream, division) is
 the keys of the previous complete read, kept in the key ledger (``keyledger``; the same
 database as delete detection). For every key the previous read had and this one lacks, the
 stream writes a *tombstone* after the division's rows: the primary key, ``_sdc_deleted_at`` =
-when the read finished (UTC), every other field null. Targets delete the row (hard delete) or
+when the read finished (UTC), ``Modified`` = that moment where the stream has it (the stream
+sets it: the tombstone is then the row's latest version in an append-only load), every other
+field null. Targets delete the row (hard delete) or
 keep it with ``_sdc_deleted_at`` set, as with ``sync/Deleted``. The read is the listing: no
 extra API call.
 

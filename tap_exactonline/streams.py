@@ -433,8 +433,12 @@ class FullTableStream(CatalogStream):
             return
         division = self.division_of(context) if self.partitioned else 0
         state = self.get_context_state(context)
-        yield from deletions.settle(self.name, division, keys, fields, state,
-                                    empty_is_valid=self.empty_read_is_valid)
+        modified = "Modified" in self.schema["properties"]
+        for tombstone in deletions.settle(self.name, division, keys, fields, state,
+                                          empty_is_valid=self.empty_read_is_valid):
+            if modified:  # the deletion moment: the row's latest version in an append-only load
+                tombstone["Modified"] = tombstone[DELETED_AT]
+            yield tombstone
 
     def _write_record_message(self, record: dict[str, t.Any]) -> None:
         """Write the record; after a tombstone, note it in the partition's STATE.

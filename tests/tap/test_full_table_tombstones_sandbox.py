@@ -122,7 +122,9 @@ def test_rows_gone_from_a_full_read_arrive_as_tombstones_once(
     assert {r.get("SnapshotTakenAt") for r in second.tombstones["receivables_list"]} <= {
         r["SnapshotTakenAt"] for r in second.records["receivables_list"]}
     for record in second.tombstones["cost_centers"]:
-        assert set(record) == {"Division", "ID", DELETED_AT}, record
+        # Modified = the deletion moment: the row's latest version in an append-only load
+        assert set(record) == {"Division", "ID", DELETED_AT, "Modified"}, record
+        assert record["Modified"] == record[DELETED_AT]
     # Nothing for the streams whose rows are all still there.
     for stream in ("journals", "opening_balances_current_year", "divisions"):
         assert not second.tombstones[stream], stream
