@@ -26,6 +26,71 @@ PLUGIN_EXECUTABLES = (
     REPO_ROOT / ".meltano/loaders/target-duckdb/venv/bin/target-duckdb",
 )
 
+# Changes per division between the two runs: (stream, action, count), every family. Deletes
+# only of rows nothing else refers to: Exact refuses to delete e.g. an item still used on an
+# invoice (the sandbox would blank the item columns of those rows without a new Timestamp).
+# Updates only of columns no other endpoint repeats: like Exact, a renamed VAT code changes
+# VATCodeDescription of every transaction line without a new Timestamp on those lines.
+CHANGES = [
+    # The Modified family: Exact logs no deletion; the weekly delete-detection schedule finds
+    # them (an entry goes with its lines, its payment or receivable and its transaction lines,
+    # so the books still reconcile in the schedule's dbt build). First, so that the sandbox
+    # deletes rows the first run loaded, not the ones created below (it deletes the newest).
+    ("purchase_entries", "delete", 1),
+    ("sales_entries", "delete", 1),
+    # Full table: the cost center created before the first run (no line uses it; see
+    # create_unused_cost_centers); Exact logs no deletion and target-duckdb ignores
+    # ACTIVATE_VERSION, so it reaches the table as a full-table tombstone
+    # (full_table_tombstones, on in the project).
+    ("cost_centers", "delete", 1),
+    ("accounts", "create", 2),
+    ("accounts", "update", 2),
+    ("contacts", "delete", 1),
+    ("time_cost_transactions", "delete", 1),
+    ("sales_invoices", "create", 1),
+    ("sales_invoices", "update", 1),
+    ("gl_accounts", "create", 1),
+    ("transaction_lines", "update", 2),
+    ("general_journal_entries", "create", 1),
+    ("payments", "update", 2),
+    ("purchase_invoices", "update", 1),
+    ("quotation_lines", "delete", 1),
+    ("subscription_lines", "delete", 1),
+    ("goods_delivery_lines", "delete", 1),
+    ("quotations", "update", 1),
+    ("budgets", "update", 2),
+    ("exchange_rates", "update", 1),
+    ("cash_entries", "create", 1),
+]
+# The extract-load of the project's weekly schedule exactonline-delete-detection-weekly: the
+# tap with the delete-detection pass (the variable the schedule sets; its dbt build is
+# checked in tests/warehouses/test_dbt_duckdb.py).
+DELETE_DETECTION_PASS = {"TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true"}
+
+
+def create_unused_cost_centers(sandbox: SandboxProcess, divisions: list[int]) -> None:
+    """One new cost center per division, before the first run: the one CHANGES deletes."""
+    for division in divisions:
+        sandbox.mutate({"division": division, "stream": "cost_centers", "action": "create",
+                        "count": 1})
+
+
+def apply_changes(sandbox: SandboxProcess, divisions: list[int]
+                  ) -> tuple[dict[str, set[tuple[int, str]]], dict[str, set[tuple[int, str]]]]:
+    """:data:`CHANGES` in every division: (deleted, created or updated) keys per stream."""
+    deleted: dict[str, set[tuple[int, str]]] = {}
+    updated: dict[str, set[tuple[int, str]]] = {}
+    for division in divisions:
+        for stream, action, count in CHANGES:
+            answer = sandbox.mutate(
+                {"division": division, "stream": stream, "action": action, "count": count})
+            assert answer["changed"], f"sandbox changed nothing for {stream} {action}"
+            for change in answer["changed"]:
+                key = (division, str(change["ID"]).lower())
+                target = deleted if change["action"] == "delete" else updated
+                target.setdefault(change["stream"], set()).add(key)
+    return deleted, updated
+
 
 def missing_plugins() -> list[str]:
     """Meltano plugin executables that `meltano install` has not created yet."""

@@ -31,6 +31,9 @@ import pytest
 
 from tap_exactonline.streamtable import CATALOG, SPECS
 from tests.e2e.helpers import (
+    DELETE_DETECTION_PASS,
+    apply_changes,
+    create_unused_cost_centers,
     meltano_env,
     missing_plugins,
     records_sent,
@@ -45,47 +48,6 @@ from tests.support.sandbox import SandboxProcess
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 RUN = ["--log-format=json", "--environment=demo", "run", "tap-exactonline", "target-duckdb"]
-# Changes per division between the two runs: (stream, action, count), every family. Deletes
-# only of rows nothing else refers to: Exact refuses to delete e.g. an item still used on an
-# invoice (the sandbox would blank the item columns of those rows without a new Timestamp).
-# Updates only of columns no other endpoint repeats: like Exact, a renamed VAT code changes
-# VATCodeDescription of every transaction line without a new Timestamp on those lines.
-CHANGES = [
-    # The Modified family: Exact logs no deletion; the weekly delete-detection schedule finds
-    # them (an entry goes with its lines, its payment or receivable and its transaction lines,
-    # so the books still reconcile in the schedule's dbt build). First, so that the sandbox
-    # deletes rows the first run loaded, not the ones created below (it deletes the newest).
-    ("purchase_entries", "delete", 1),
-    ("sales_entries", "delete", 1),
-    # Full table: the cost center the fixture created before the first run (no line uses it);
-    # Exact logs no deletion and target-duckdb ignores ACTIVATE_VERSION, so it reaches the
-    # table as a full-table tombstone (full_table_tombstones, on in the project).
-    ("cost_centers", "delete", 1),
-    ("accounts", "create", 2),
-    ("accounts", "update", 2),
-    ("contacts", "delete", 1),
-    ("time_cost_transactions", "delete", 1),
-    ("sales_invoices", "create", 1),
-    ("sales_invoices", "update", 1),
-    ("gl_accounts", "create", 1),
-    ("transaction_lines", "update", 2),
-    ("general_journal_entries", "create", 1),
-    ("payments", "update", 2),
-    ("purchase_invoices", "update", 1),
-    ("quotation_lines", "delete", 1),
-    ("subscription_lines", "delete", 1),
-    ("goods_delivery_lines", "delete", 1),
-    ("quotations", "update", 1),
-    ("budgets", "update", 2),
-    ("exchange_rates", "update", 1),
-    ("cash_entries", "create", 1),
-]
-# The extract-load of the project's weekly schedule exactonline-delete-detection-weekly: the
-# tap with the delete-detection pass (the variable the schedule sets; its dbt build is
-# checked in tests/warehouses/test_dbt_duckdb.py).
-DELETE_DETECTION_PASS = {"TAP_EXACTONLINE_DELETE_DETECTION_PASS": "true"}
-
-
 @dataclass
 class Pipeline:
     """The sandbox and the work folder of the runs."""
@@ -166,9 +128,7 @@ def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
             TARGET_DUCKDB_HARD_DELETE=str(hard_delete).lower(),
         )
         pipe = Pipeline(sandbox, work, env, hard_delete)
-        for division in pipe.divisions():  # a cost center no line uses, deleted in CHANGES
-            sandbox.mutate({"division": division, "stream": "cost_centers", "action": "create",
-                            "count": 1})
+        create_unused_cost_centers(sandbox, pipe.divisions())  # deleted by CHANGES
         pipe.run("first")
         yield pipe
     finally:
@@ -196,18 +156,7 @@ def test_first_run_loads_every_table_exactly(pipeline: Pipeline) -> None:
 
 
 def test_second_run_picks_up_creates_updates_and_deletes(pipeline: Pipeline) -> None:
-    deleted: dict[str, set[tuple[Any, ...]]] = {}
-    updated: dict[str, set[tuple[Any, ...]]] = {}
-    for division in pipeline.divisions():
-        for stream, action, count in CHANGES:
-            answer = pipeline.sandbox.mutate(
-                {"division": division, "stream": stream, "action": action, "count": count})
-            assert answer["changed"], f"sandbox changed nothing for {stream} {action}"
-            for change in answer["changed"]:
-                key = (division, str(change["ID"]).lower())
-                target = deleted if change["action"] == "delete" else updated
-                target.setdefault(change["stream"], set()).add(key)
-
+    deleted, updated = apply_changes(pipeline.sandbox, pipeline.divisions())
     sent = pipeline.run("second")
     # The weekly schedule finds the Modified family's deletions (keys recorded by both runs).
     pipeline.run("delete-detection", **DELETE_DETECTION_PASS)

@@ -1,35 +1,50 @@
 """End to end into PostgreSQL: `meltano run tap-exactonline target-postgres` (issue #16).
 
-With the project's loader defaults (``add_record_metadata``, ``hard_delete``) and the tap's
-``emit_activate_version_messages``: after creates and deletes in the sandbox and a second run,
-the loaded tables hold the sandbox truth. A cost center deleted in Exact (full-table stream)
-arrives as a full-table tombstone (``full_table_tombstones``, on in the project), kept with
-``_sdc_deleted_at`` set until the next run's ACTIVATE_VERSION drops it. A contact deleted in
-Exact (sync stream) arrives as a tombstone, which target-postgres keeps with
-``_sdc_deleted_at`` set (it hard-deletes only on ACTIVATE_VERSION): the rows without
-``_sdc_deleted_at`` equal the truth.
-A payment deleted in Exact (Modified family, no deletion log) is found by the second run's
-delete-detection pass (``TAP_EXACTONLINE_DELETE_DETECTION_PASS=true``, as the project's weekly
-schedule sets it; both runs record the keys they emit) and marked the same way.
+Every stream, with the project's loader defaults (``add_record_metadata``, ``hard_delete``) and
+the tap's project settings (``emit_activate_version_messages``, ``full_table_tombstones``,
+delete detection): after the first run, and again after the changes of the DuckDB test
+(:data:`tests.e2e.helpers.CHANGES`: creates, updates and deletes in every family), a second
+run and the delete-detection run of the weekly schedule, every loaded table compared field by
+field with the sandbox truth: the rows without ``_sdc_deleted_at`` are exactly Exact's rows,
+and every deleted row is gone or carries ``_sdc_deleted_at``. target-postgres keeps every
+tombstone as a row with ``_sdc_deleted_at`` set (it hard-deletes only on ACTIVATE_VERSION):
+
+* a contact deleted in Exact (sync stream): its tombstone from ``sync/Deleted``;
+* a payment (Modified family, no deletion log): the delete-detection pass's tombstone;
+* a cost center (full table): its full-table tombstone, kept until the next run's
+  ACTIVATE_VERSION drops it; a receivable Exact's ReceivablesList no longer lists likewise.
+
+The rows without ``_sdc_deleted_at`` equal the truth after the first run and after the last.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
-from tests.e2e.helpers import REPO_ROOT, meltano_env, run_meltano, tail
+from tap_exactonline.streamtable import CATALOG, SPECS
+from tests.e2e.helpers import (
+    DELETE_DETECTION_PASS,
+    REPO_ROOT,
+    apply_changes,
+    create_unused_cost_centers,
+    meltano_env,
+    run_meltano,
+    tail,
+)
 from tests.oauth.postgres import postgres_server, unavailable_reason
+from tests.support.oracle import differences, expected_by_key
 from tests.support.sandbox import SandboxProcess
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 RUN = ["--log-format=json", "--environment=demo", "run", "tap-exactonline", "target-postgres"]
-STREAMS = ("deleted", "contacts", "accounts", "cost_centers", "payments")
-#: Extra variables of the runs (a way to see the test fail: emit_activate_version_messages off).
+#: Extra variables of the runs (a way to see the test fail: full_table_tombstones off).
 EXTRA_ENV: dict[str, str] = {}
 TARGET = REPO_ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres"
 
@@ -45,69 +60,87 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-def table(url: str, stream: str) -> dict[tuple[int, str], dict[str, Any]]:
+def table(url: str, stream: str) -> tuple[dict[tuple[int, Any], dict[str, Any]], int]:
+    """Rows of ``exactonline.<stream>`` keyed by (Division, key); and the doubled keys."""
     import psycopg
 
+    key = SPECS[stream].key
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as con:
         cur = con.execute(f'SELECT * FROM exactonline."{stream}"')
         names = [d.name for d in cur.description or []]
-        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    return {(int(r["Division"]), str(r["ID"]).lower()): r for r in rows}
+        # target-postgres makes Edm.Guid (format uuid) a uuid column: compare its text
+        rows = [{n: str(v) if isinstance(v, uuid.UUID) else v
+                 for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+    by_key = {}
+    for row in rows:
+        value = row[key]
+        by_key[(int(row["Division"]), str(value).lower() if isinstance(value, str) else value)
+               ] = row
+    return by_key, len(rows) - len(by_key)
 
 
-def truth(sandbox: SandboxProcess, divisions: list[int], stream: str) -> set[tuple[int, str]]:
-    return {(d, str(r["ID"]).lower()) for d in divisions for r in sandbox.truth(d, stream)}
+def compare(url: str, sandbox: SandboxProcess, divisions: list[int]
+            ) -> tuple[list[str], dict[str, set[tuple[int, Any]]]]:
+    """(differences of every table from the truth, keys of tombstone rows per stream)."""
+    problems: list[str] = []
+    tombstones: dict[str, set[tuple[int, Any]]] = {}
+    for spec in CATALOG:
+        rows, doubled = table(url, spec.name)
+        expected = expected_by_key(sandbox, divisions, spec.name)
+        tombstones[spec.name] = {k for k, r in rows.items() if r["_sdc_deleted_at"] is not None}
+        current = {k: r for k, r in rows.items() if k not in tombstones[spec.name]}
+        problems += differences(spec.name, expected, current)
+        if tombstones[spec.name] & set(expected):
+            problems.append(f"{spec.name}: current rows marked deleted")
+        if doubled:
+            problems.append(f"{spec.name}: {doubled} keys stored more than once")
+    return problems, tombstones
 
 
 def test_loaded_postgres_tables_equal_the_truth_after_deletes(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    import requests
-
     sandbox = SandboxProcess(seed=5, divisions=2, rows=100, no_limits=True)
     sandbox.start(log_dir=tmp_path)
     try:
         env = meltano_env(
             sandbox, tmp_path,
-            TAP_EXACTONLINE__SELECT='["' + '.*", "'.join(STREAMS) + '.*"]',
+            TAP_EXACTONLINE__SELECT='["*.*"]', TAP_EXACTONLINE_OPT_IN_STREAMS='["employees"]',
             TARGET_POSTGRES_SQLALCHEMY_URL=postgres_url,
             **EXTRA_ENV,
         )
-        first = run_meltano(RUN, env, tmp_path / "first.log")
-        assert first.returncode == 0, tail(first)
         divisions = requests.get(f"{sandbox.url}/_sandbox/divisions", timeout=30).json()[
             "accessible"]
-        gone: dict[str, set[tuple[int, str]]] = {"contacts": set(), "cost_centers": set(),
-                                                 "payments": set()}
-        for division in divisions:
-            for stream in gone:
-                answer = sandbox.mutate({"division": division, "stream": stream,
-                                         "action": "delete", "count": 1})
-                gone[stream] |= {(division, str(c["ID"]).lower()) for c in answer["changed"]
-                                 if c["stream"] == stream}
-            sandbox.mutate({"division": division, "stream": "cost_centers", "action": "create",
-                            "count": 1})
-        env["TAP_EXACTONLINE_DELETE_DETECTION_PASS"] = "true"
-        second = run_meltano(RUN, env, tmp_path / "second.log")
-        assert second.returncode == 0, tail(second)
+        create_unused_cost_centers(sandbox, divisions)
+        first = run_meltano(RUN, env, tmp_path / "first.log", timeout=300)
+        assert first.returncode == 0, tail(first)
+        problems, _ = compare(postgres_url, sandbox, divisions)
+        assert not problems, "\n".join(problems)
 
-        for stream in ("contacts", "accounts", "cost_centers", "payments"):
-            rows = table(postgres_url, stream)
-            current = {k for k, r in rows.items() if r["_sdc_deleted_at"] is None}
-            assert current == truth(sandbox, divisions, stream), stream
-        # full-table: the deleted cost centers are gone (ACTIVATE_VERSION with hard_delete
-        # drops the rows of earlier reads) or marked (the full-table tombstone of this run)
-        assert gone["cost_centers"]
-        cost_centers = table(postgres_url, "cost_centers")
-        assert all(cost_centers[k]["_sdc_deleted_at"] is not None
-                   for k in gone["cost_centers"] & set(cost_centers))
-        # sync: the tombstone marks the contact deleted, with Exact's deletion moment
-        contacts = table(postgres_url, "contacts")
-        assert gone["contacts"]
-        assert all(contacts[k]["_sdc_deleted_at"] is not None for k in gone["contacts"])
-        # Modified family: delete detection's tombstone marks the payment deleted
-        payments = table(postgres_url, "payments")
-        assert gone["payments"]
-        assert all(payments[k]["_sdc_deleted_at"] is not None for k in gone["payments"])
+        before = {s.name: set(expected_by_key(sandbox, divisions, s.name)) for s in CATALOG}
+        apply_changes(sandbox, divisions)
+        gone = {name: keys - set(expected_by_key(sandbox, divisions, name))
+                for name, keys in before.items()}
+        second = run_meltano(RUN, env, tmp_path / "second.log", timeout=300)
+        assert second.returncode == 0, tail(second)
+        # Full table: the second run's tombstones mark the rows Exact no longer has...
+        full_table = ("cost_centers", "receivables_list")
+        for stream in full_table:
+            rows, _ = table(postgres_url, stream)
+            assert gone[stream], stream
+            assert all(rows[k]["_sdc_deleted_at"] is not None for k in gone[stream]), stream
+        detection = run_meltano(RUN, {**env, **DELETE_DETECTION_PASS},
+                                tmp_path / "delete-detection.log", timeout=300)
+        assert detection.returncode == 0, tail(detection)
+
+        problems, tombstones = compare(postgres_url, sandbox, divisions)
+        assert not problems, "\n".join(problems)
+        # ... and the next run's ACTIVATE_VERSION (hard_delete) drops them.
+        for stream in full_table:
+            assert not gone[stream] & set(table(postgres_url, stream)[0]), stream
+        # Sync and Modified family: target-postgres keeps the tombstone as a marked row.
+        for stream in ("contacts", "payments"):
+            assert gone[stream], stream
+            assert gone[stream] <= tombstones[stream], stream
     finally:
         sandbox.stop()
