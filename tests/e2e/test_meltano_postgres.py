@@ -14,7 +14,8 @@ tombstone as a row with ``_sdc_deleted_at`` set (it hard-deletes only on ACTIVAT
 * a cost center (full table): its full-table tombstone, kept until the next run's
   ACTIVATE_VERSION drops it; a receivable Exact's ReceivablesList no longer lists likewise.
 
-The rows without ``_sdc_deleted_at`` equal the truth after the first run and after the last.
+The rows without ``_sdc_deleted_at`` equal the truth after the first run and after the last,
+and so does every dbt current-state model built on PostgreSQL (``dbt-postgres:build-current``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tests.e2e.helpers import (
     tail,
 )
 from tests.oauth.postgres import postgres_server, unavailable_reason
+from tests.support.current_models import current_model_problems
 from tests.support.oracle import differences, expected_by_key
 from tests.support.sandbox import SandboxProcess
 
@@ -47,6 +49,7 @@ RUN = ["--log-format=json", "--environment=demo", "run", "tap-exactonline", "tar
 #: Extra variables of the runs (a way to see the test fail: full_table_tombstones off).
 EXTRA_ENV: dict[str, str] = {}
 TARGET = REPO_ROOT / ".meltano/loaders/target-postgres/venv/bin/target-postgres"
+DBT = REPO_ROOT / ".meltano/utilities/dbt-postgres/venv/bin/dbt"
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,8 @@ def postgres_url() -> Iterator[str]:
     reason = unavailable_reason()
     if reason:
         pytest.skip(reason)
-    if not TARGET.exists():
-        pytest.skip("target-postgres not installed: run `make meltano-install`")
+    if not (TARGET.exists() and DBT.exists()):
+        pytest.skip("target-postgres or dbt-postgres not installed: run `make meltano-install`")
     with postgres_server() as url:
         yield url
 
@@ -77,6 +80,25 @@ def table(url: str, stream: str) -> tuple[dict[tuple[int, Any], dict[str, Any]],
         by_key[(int(row["Division"]), str(value).lower() if isinstance(value, str) else value)
                ] = row
     return by_key, len(rows) - len(by_key)
+
+
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as con:
+        return con.execute(sql).fetchall()
+
+
+def dbt_postgres_env(url: str) -> dict[str, str]:
+    """The dbt-postgres utility's settings for the database ``url`` names."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {"DBT_POSTGRES_HOST": parsed.host or "localhost",
+            "DBT_POSTGRES_PORT": str(parsed.port or 5432),
+            "DBT_POSTGRES_USER": parsed.username or "postgres",
+            "DBT_POSTGRES_PASSWORD": parsed.password or "",
+            "DBT_POSTGRES_DBNAME": parsed.database or "postgres"}
 
 
 def compare(url: str, sandbox: SandboxProcess, divisions: list[int]
@@ -142,5 +164,14 @@ def test_loaded_postgres_tables_equal_the_truth_after_deletes(
         for stream in ("contacts", "payments"):
             assert gone[stream], stream
             assert gone[stream] <= tombstones[stream], stream
+
+        # dbt on PostgreSQL: every current-state model equals the truth too.
+        dbt = run_meltano(["invoke", "dbt-postgres:build-current"],
+                          {**env, **dbt_postgres_env(postgres_url)}, tmp_path / "dbt.log",
+                          timeout=600)
+        assert dbt.returncode == 0, tail(dbt)
+        problems = current_model_problems(lambda sql: query(postgres_url, sql),
+                                          "analytics_current", sandbox, divisions)
+        assert not problems, "\n".join(problems)
     finally:
         sandbox.stop()

@@ -10,8 +10,38 @@
   version's Timestamp is higher than the deletion's.
 #}
 
-{% macro version_order() -%}
-  exact_timestamp desc nulls last, exact_modified desc nulls last, extracted_at desc nulls last
+{% macro version_order(alias='') -%}
+  {{ alias }}exact_timestamp desc nulls last, {{ alias }}exact_modified desc nulls last, {{ alias }}extracted_at desc nulls last
+{%- endmacro %}
+
+{#-
+  The first row per partition, in two parts around a query's FROM/WHERE:
+
+    select {{ first_per_select(parts) }} s.* from ... where ... {{ first_per_filter(parts, order) }}
+
+  DuckDB, BigQuery and Snowflake: QUALIFY row_number() ... = 1. PostgreSQL has no QUALIFY:
+  SELECT DISTINCT ON (parts) ... ORDER BY parts, order (the same row, no extra column).
+-#}
+{% macro first_per_select(parts) -%}
+  {{ return(adapter.dispatch('first_per_select', 'exactonline')(parts)) }}
+{%- endmacro %}
+
+{% macro default__first_per_select(parts) -%}{%- endmacro %}
+
+{% macro postgres__first_per_select(parts) -%}
+  distinct on ({{ parts | join(', ') }})
+{%- endmacro %}
+
+{% macro first_per_filter(parts, order) -%}
+  {{ return(adapter.dispatch('first_per_filter', 'exactonline')(parts, order)) }}
+{%- endmacro %}
+
+{% macro default__first_per_filter(parts, order) -%}
+  qualify row_number() over (partition by {{ parts | join(', ') }} order by {{ order }}) = 1
+{%- endmacro %}
+
+{% macro postgres__first_per_filter(parts, order) -%}
+  order by {{ parts | join(', ') }}, {{ order }}
 {%- endmacro %}
 
 {% macro not_deleted(key, stream) -%}
@@ -27,12 +57,13 @@
 
 {#- Latest version per (division, key), deleted rows (tombstones, `deleted`) removed. -#}
 {% macro exact_current(staging, key, stream=none) -%}
+{%- set parts = ['s.division', 's.' ~ key] %}
 select latest.*
 from (
-    select s.*
+    select {{ first_per_select(parts) }} s.*
     from {{ ref(staging) }} as s
     where {% if stream %}{{ not_deleted(key, stream) }}{% else %}true{% endif %}
-    qualify row_number() over (partition by s.division, s.{{ key }} order by {{ version_order() }}) = 1
+    {{ first_per_filter(parts, version_order('s.')) }}
 ) as latest
 where latest.sdc_deleted_at is null
 {%- endmacro %}
@@ -44,14 +75,12 @@ where latest.sdc_deleted_at is null
   Loading the same version twice (append-only loads re-read rows) keeps the first extraction.
 -#}
 {% macro exact_history(staging, key, stream=none) -%}
+{%- set parts = ['s.division', 's.' ~ key, 's.exact_timestamp', 's.exact_modified'] %}
 with versions as (
-    select s.*
+    select {{ first_per_select(parts) }} s.*
     from {{ ref(staging) }} as s
     where s.sdc_deleted_at is null  -- tombstones end a version; they are not one
-    qualify row_number() over (
-        partition by s.division, s.{{ key }}, s.exact_timestamp, s.exact_modified
-        order by s.extracted_at asc nulls last
-    ) = 1
+    {{ first_per_filter(parts, 's.extracted_at asc nulls last') }}
 ),
 {%- if stream %}
 deletions as (
@@ -112,14 +141,12 @@ left join deletions as dl
 -#}
 {% macro exact_current_snapshot(staging, keys) -%}
 {%- set keys = [keys] if keys is string else keys -%}
-select s.*
+{%- set parts = ['s.division'] %}{% for k in keys %}{% do parts.append('s.' ~ k) %}{% endfor %}
+select {{ first_per_select(parts) }} s.*
 from {{ ref(staging) }} as s
 where s.sdc_deleted_at is null
   and s.snapshot_taken_at = (
     select max(l.snapshot_taken_at) from {{ ref(staging) }} as l where l.division = s.division
 )
-qualify row_number() over (
-    partition by s.division{% for k in keys %}, s.{{ k }}{% endfor %}
-    order by {{ version_order() }}
-) = 1
+{{ first_per_filter(parts, version_order('s.')) }}
 {%- endmacro %}

@@ -16,6 +16,11 @@
   {{ adapter.quote(name | lower) }}
 {%- endmacro %}
 
+{% macro postgres__exact_col(name) -%}
+  {#- target-postgres creates quoted columns in Exact's own case ("Division", "ID"). -#}
+  {{ adapter.quote(name) }}
+{%- endmacro %}
+
 {% macro snowflake__exact_col(name) -%}
   {#- target-snowflake creates columns unquoted, so Snowflake stores them upper case
       (verified on fakesnow: DATE, TIMESTAMP); quoted upper case matches them. -#}
@@ -30,6 +35,11 @@
 
 {% macro default__exact_amount(expr) -%}
   cast(round({{ expr }}, 6) as decimal(38, 6))
+{%- endmacro %}
+
+{% macro postgres__exact_amount(expr) -%}
+  {#- round(double precision, int) does not exist in PostgreSQL: numeric first. -#}
+  cast(round(cast({{ expr }} as numeric), 6) as numeric(38, 6))
 {%- endmacro %}
 
 {% macro bigquery__exact_amount(expr) -%}
