@@ -40,6 +40,14 @@ from exactonline_sandbox.timeline import Span
 if TYPE_CHECKING:
     from exactonline_sandbox.fastrows import Snippets
 
+#: sqlite3 binds an int, float or str at once, but looks for an adapter for any other value:
+#: for None a tuple, a failed dict look-up and two failed attribute look-ups (about 0.25 µs),
+#: and a transaction line binds about six NULLs. An adapter for None (``{}.get`` returns None
+#: for None, a C call) makes that a dict hit: about 1.5 CPU-s less for 1,000,000 lines.
+#: It binds the same NULL, in every connection of the process.
+_NO_ADAPTATION: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NO_ADAPTATION.get)
+
 DAY = 86_400_000
 BATCH = 20_000
 SLOT_COUNT = 32
