@@ -42,6 +42,7 @@ from exactonline_sandbox.generator import (
     event_times,
     timestamp,
 )
+from exactonline_sandbox.reports import PartSums
 from exactonline_sandbox.timeline import fiscal_period
 
 SALES, PURCHASE, BANK, GENERAL = 20, 30, 40, 90
@@ -115,6 +116,8 @@ class LedgerGenerator:
         self.currency_of = getattr(base, "supplier_currency", {})
         #: (FinancialYear, FinancialPeriod) by entry date (a few hundred days, many entries).
         self.periods: dict[int, tuple[int, int]] = {}
+        #: What the reports need of the written lines (:meth:`reports.PartSums.write`).
+        self.sums = PartSums()
 
     def rate(self, currency: str, utc: int) -> float:
         """EUR per unit of ``currency`` in the month of ``utc`` (else the latest known rate)."""
@@ -316,6 +319,10 @@ class LedgerGenerator:
                  amount_fc, invoice, match, cur, line_rate, base_fc))
         if len(w.buffers["tl"]) >= 20_000:
             w.flush("tl")
+        if cash_rid is not None:
+            self.sums.terms[cash_rid] = ["R" if kind == SALES else "P", account, rid, currency,
+                                         0, 0, None]
+        self.sums.entry(rid, date, year, period, entry_type, cash_rid, lines, gl_rids)
         if kind == SALES:
             self.write_invoice(utc, rid, number, date, created, modified, extra)
         if cash_rid is not None:
