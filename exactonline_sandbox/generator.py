@@ -153,6 +153,16 @@ def format_guids(hexes: bytes) -> list[str]:
     return out.decode("ascii").split(",")[:-1]
 
 
+def _guid_stream(rng: random.Random, chunk: int) -> Iterator[str]:
+    """Endless GUIDs from ``rng``.
+
+    The random bytes are drawn ``chunk`` GUIDs at a time, when the previous chunk is used up
+    (the draw's place in the generator's stream is part of the data).
+    """
+    while True:
+        yield from format_guids(binascii.hexlify(rng.randbytes(16 * chunk)))
+
+
 class Ids:
     """Deterministic lowercase GUIDs (version-4 layout) from a seeded generator.
 
@@ -164,16 +174,7 @@ class Ids:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         #: The next GUID of the stream.
-        self.next: Callable[[], str] = self._stream().__next__
-
-    def _stream(self) -> Iterator[str]:
-        """The GUIDs, endless.
-
-        The random bytes are drawn CHUNK GUIDs at a time, when the previous chunk is used up
-        (the draw's place in the generator's stream is part of the data).
-        """
-        while True:
-            yield from format_guids(binascii.hexlify(self.rng.randbytes(16 * self.CHUNK)))
+        self.next: Callable[[], str] = _guid_stream(rng, self.CHUNK).__next__
 
     def __call__(self) -> str:
         """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``."""

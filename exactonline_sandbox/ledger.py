@@ -264,7 +264,7 @@ class LedgerGenerator:
     # -- writing ---------------------------------------------------------------------------------
     def write_entry(self, utc: int, kind: int, lines: list[tuple], extra: dict) -> None:
         """Write an entry, its lines, and its invoice / receivable / payment."""
-        g, w, d, rng, guid = self.g, self.w, self.g.d, self.rng, self.g.guid
+        g, w, d, rng, guid = self.g, self.w, self.g.d, self.rng, self.g.guid.next
         created, modified = g.stamp(utc, 2)
         date = max(day_of(created) - rng.randint(0, 3) * DAY, g.span.first_day)
         year_period = self.periods.get(date)
@@ -339,7 +339,7 @@ class LedgerGenerator:
     def write_invoice(self, utc: int, entry_rid: int, number: int, date: int, created: int,
                       modified: int, extra: dict) -> None:
         """Write the sales invoice (header row + line rows) behind a sales entry."""
-        g, w, d, guid = self.g, self.w, self.g.d, self.g.guid
+        g, w, d, guid = self.g, self.w, self.g.d, self.g.guid.next
         inv_utc = utc + 1  # sinv slot = tl slot + 1
         rid = w.rid("invoice")
         gross, vat = extra["gross"], extra["vat"]
