@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from exactonline_sandbox import schema
+from exactonline_sandbox.draws import StdDraws
 from exactonline_sandbox.odata import date_ms, wall_ms
 from exactonline_sandbox.timeline import Span
 
@@ -479,7 +480,7 @@ class DivisionGenerator:
 
     def projects_time(self) -> None:
         """Time and cost transactions on projects."""
-        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        w, d, rng, guid = self.w, self.d, StdDraws(self.rng), self.guid
         n = max(20, self.rows // 10)
         times = event_times("tct", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
@@ -499,7 +500,7 @@ class DivisionGenerator:
 
     def orders(self) -> None:
         """Sales orders with lines; purchase orders with lines."""
-        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        w, d, rng, guid = self.w, self.d, StdDraws(self.rng), self.guid
         n = max(10, self.rows // 50)
         times = event_times("sorder", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
