@@ -290,7 +290,9 @@ class LedgerGenerator:
         entry_type = ENTRY_TYPE[kind]
         entry_js = g.snips.entry_js(entry_id, number, date, due, year, period, journal,
                                     your_ref, payment_ref, 50, entry_type, created, modified)
-        w.add("entry", (
+        # Rows go straight into the writer's buffers (full width, cheaper than Writer.add); all
+        # are flushed when the lines' buffer, the biggest, is full.
+        w.buffers.setdefault("entry", []).append((
             rid, d, entry_id, number, entry_type, journal, date, due, year, period, account,
             description, invoice_number, your_ref, payment_ref, gross / 100,
             extra.get("vat", 0) / 100, 50, guid() if kind == PURCHASE else None,
@@ -318,7 +320,7 @@ class LedgerGenerator:
                          cur, line_rate),
                  amount_fc, invoice, match, cur, line_rate, base_fc))
         if len(w.buffers["tl"]) >= 20_000:
-            w.flush("tl")
+            w.flush()
         if cash_rid is not None:
             self.sums.terms[cash_rid] = ["R" if kind == SALES else "P", account, rid, currency,
                                          0, 0, None]
@@ -328,9 +330,10 @@ class LedgerGenerator:
         if cash_rid is not None:
             # Status and LastPaymentDate follow from the bank lines that settle the term
             # (reports.refresh); a term is due to be settled by a later bank entry or not.
-            w.add("cashflow", (cash_rid, d, guid(), "R" if kind == SALES else "P", account,
-                               g.gl["1300" if kind == SALES else "1600"], rid, gross / 100,
-                               20, None, created, modified, base_ts + CASHFLOW_TS))
+            w.buffers.setdefault("cashflow", []).append((
+                cash_rid, d, guid(), "R" if kind == SALES else "P", account,
+                g.gl["1300" if kind == SALES else "1600"], rid, gross / 100, 20, None, created,
+                modified, base_ts + CASHFLOW_TS))
             if rng.random() < 0.97:  # a few are never paid
                 queue = self.open_receivables if kind == SALES else self.open_payments
                 queue.append((account, gross, cash_rid, number,
@@ -344,15 +347,14 @@ class LedgerGenerator:
         rid = w.rid("invoice")
         gross, vat = extra["gross"], extra["vat"]
         account = extra["account"]
-        w.add("invoice", (rid, d, guid(), number, date, date + 30 * DAY, date - 7 * DAY, None,
-                          account, g.journal[20], f"Invoice {number}", None, None, 50,
-                          gross / 100, (gross - vat) / 100, vat / 100, entry_rid,
-                          created + 1, modified + 1))
-        w.add("sinv", (w.rid("sinv"), d, guid(), timestamp(inv_utc, 0), rid, 0, None, None,
-                       None, gross / 100, vat / 100, None, g.gl["1300"], None, None,
-                       f"Invoice {number}"))
+        sinv = w.buffers.setdefault("sinv", []).append  # flushed with the lines (write_entry)
+        w.buffers.setdefault("invoice", []).append((
+            rid, d, guid(), number, date, date + 30 * DAY, date - 7 * DAY, None, account,
+            g.journal[20], f"Invoice {number}", None, None, 50, gross / 100, (gross - vat) / 100,
+            vat / 100, entry_rid, created + 1, modified + 1))
+        sinv((w.rid("sinv"), d, guid(), timestamp(inv_utc, 0), rid, 0, None, None, None,
+              gross / 100, vat / 100, None, g.gl["1300"], None, None, f"Invoice {number}"))
         for n, (item, qty, price, net, vat_c, vat_rid, gl, cc, cu, desc) in enumerate(
                 extra["invoice_lines"], start=1):
-            w.add("sinv", (w.rid("sinv"), d, guid(), timestamp(inv_utc, n), rid, n, item,
-                           float(qty), price / 100, net / 100, vat_c / 100, vat_rid, g.gl[gl],
-                           cc, cu, desc))
+            sinv((w.rid("sinv"), d, guid(), timestamp(inv_utc, n), rid, n, item, float(qty),
+                  price / 100, net / 100, vat_c / 100, vat_rid, g.gl[gl], cc, cu, desc))
