@@ -103,10 +103,11 @@ def _part(gen: generator.DivisionGenerator, seed: int, part: int, parts: int, jo
     length = (gen.span.end - gen.span.start) // parts
     start = gen.span.start + part * length
     share = gen.rows // parts + (gen.rows % parts if part == parts - 1 else 0)
+    lines = ledger.LedgerGenerator(gen)
     if share > 0:
-        ledger.LedgerGenerator(gen).run(share, start, start + length, part * 100_000)
+        lines.run(share, start, start + length, part * 100_000)
     gen.w.flush()
-    reports.part_sums(conn, gen.d)
+    lines.sums.write(conn, gen.d)
     conn.execute("COMMIT")
     conn.close()
 

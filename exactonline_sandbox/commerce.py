@@ -20,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
+from exactonline_sandbox.draws import StdDraws
 from exactonline_sandbox.generator import DAY, SLOTS, clamp, day_of, event_times, timestamp
 from exactonline_sandbox.odata import wall_ms
 
@@ -33,7 +34,7 @@ SUBSCRIPTION_TYPES = [("SUP", "Support contract"), ("LIC", "Software licence"),
 
 def quotations(gen: DivisionGenerator) -> None:
     """Quotation headers and lines."""
-    w, d, rng, guid, span = gen.w, gen.d, gen.rng, gen.guid, gen.span
+    w, d, rng, guid, span = gen.w, gen.d, StdDraws(gen.rng), gen.guid, gen.span
     n = clamp(gen.rows // 100, 10, 2000)
     for i, utc in enumerate(event_times("quote", span.start, span.end, n, rng)):
         rid = w.rid("quote")
@@ -58,7 +59,7 @@ def quotations(gen: DivisionGenerator) -> None:
 
 def subscriptions(gen: DivisionGenerator) -> None:
     """Subscriptions (monthly contracts) and their lines."""
-    w, d, rng, guid, span = gen.w, gen.d, gen.rng, gen.guid, gen.span
+    w, d, rng, guid, span = gen.w, gen.d, StdDraws(gen.rng), gen.guid, gen.span
     n = clamp(gen.rows // 250, 5, 500)
     for i, utc in enumerate(event_times("subscr", span.start, span.end - 30 * DAY, n, rng)):
         rid = w.rid("subscr")

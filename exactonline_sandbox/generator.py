@@ -27,17 +27,27 @@ each division has a fiscal calendar (``fiscal_start``: 1 = January, 4 = April).
 
 from __future__ import annotations
 
+import binascii
 import random
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from exactonline_sandbox import schema
+from exactonline_sandbox.draws import StdDraws
 from exactonline_sandbox.odata import date_ms, wall_ms
 from exactonline_sandbox.timeline import Span
 
 if TYPE_CHECKING:
     from exactonline_sandbox.fastrows import Snippets
+
+#: sqlite3 binds an int, float or str at once, but looks for an adapter for any other value:
+#: for None a tuple, a failed dict look-up and two failed attribute look-ups (about 0.25 µs),
+#: and a transaction line binds about six NULLs. An adapter for None (``{}.get`` returns None
+#: for None, a C call) makes that a dict hit: about 1.5 CPU-s less for 1,000,000 lines.
+#: It binds the same NULL, in every connection of the process.
+_NO_ADAPTATION: dict[None, None] = {}
+sqlite3.register_adapter(type(None), _NO_ADAPTATION.get)
 
 DAY = 86_400_000
 BATCH = 20_000
@@ -120,30 +130,56 @@ def clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
+#: A formatted GUID: ``x`` takes the next of its 32 random hex digits, ``4`` and ``a`` replace
+#: one (the version and variant digits), ``-`` is itself; ``,`` ends it (split on after).
+_GUID_TEMPLATE = b"xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx,"
+
+
+def format_guids(hexes: bytes) -> list[str]:
+    """The GUIDs of ``hexes`` (32 lowercase hex digits per GUID).
+
+    E.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``. Formatted column by column with
+    extended-slice copies (37 copies per chunk of GUIDs instead of 5 slices and an f-string
+    per GUID): 0.3 instead of 1.1 µs a GUID, about 1.5 CPU-s for 1,000,000 lines.
+    """
+    count = len(hexes) // 32
+    width = len(_GUID_TEMPLATE)
+    out = bytearray(_GUID_TEMPLATE * count)
+    digit = 0
+    for pos, char in enumerate(_GUID_TEMPLATE):
+        if char == ord("x"):
+            out[pos::width] = hexes[digit::32]
+        if char in b"x4a":
+            digit += 1
+    return out.decode("ascii").split(",")[:-1]
+
+
+def _guid_stream(rng: random.Random, chunk: int) -> Iterator[str]:
+    """Endless GUIDs from ``rng``.
+
+    The random bytes are drawn ``chunk`` GUIDs at a time, when the previous chunk is used up
+    (the draw's place in the generator's stream is part of the data).
+    """
+    while True:
+        yield from format_guids(binascii.hexlify(rng.randbytes(16 * chunk)))
+
+
 class Ids:
-    """Deterministic lowercase GUIDs (version-4 layout) from a seeded generator."""
+    """Deterministic lowercase GUIDs (version-4 layout) from a seeded generator.
+
+    Call it, or call :attr:`next` (the same stream; a C-level call, for hot loops).
+    """
 
     CHUNK = 4096
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.ids: list[str] = []
-        self.pos = 0
+        #: The next GUID of the stream.
+        self.next: Callable[[], str] = _guid_stream(rng, self.CHUNK).__next__
 
     def __call__(self) -> str:
-        """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``.
-
-        The random bytes are drawn CHUNK GUIDs at a time, when the previous chunk is used up
-        (the draw's place in the generator's stream is part of the data), and formatted at once.
-        """
-        if self.pos >= len(self.ids):
-            hexes = self.rng.randbytes(16 * self.CHUNK).hex()
-            self.ids = [f"{hexes[i:i + 8]}-{hexes[i + 8:i + 12]}-4{hexes[i + 13:i + 16]}-"
-                        f"a{hexes[i + 17:i + 20]}-{hexes[i + 20:i + 32]}"
-                        for i in range(0, len(hexes), 32)]
-            self.pos = 0
-        self.pos += 1
-        return self.ids[self.pos - 1]
+        """The next GUID, e.g. ``3c534e79-c4fe-44d2-9765-00b30573c2de``."""
+        return self.next()
 
 
 class RandomLike(Protocol):
@@ -444,7 +480,7 @@ class DivisionGenerator:
 
     def projects_time(self) -> None:
         """Time and cost transactions on projects."""
-        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        w, d, rng, guid = self.w, self.d, StdDraws(self.rng), self.guid
         n = max(20, self.rows // 10)
         times = event_times("tct", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):
@@ -464,7 +500,7 @@ class DivisionGenerator:
 
     def orders(self) -> None:
         """Sales orders with lines; purchase orders with lines."""
-        w, d, rng, guid = self.w, self.d, self.rng, self.guid
+        w, d, rng, guid = self.w, self.d, StdDraws(self.rng), self.guid
         n = max(10, self.rows // 50)
         times = event_times("sorder", self.span.start, self.span.end, n, rng)
         for i, utc in enumerate(times):

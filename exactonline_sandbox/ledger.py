@@ -42,6 +42,7 @@ from exactonline_sandbox.generator import (
     event_times,
     timestamp,
 )
+from exactonline_sandbox.reports import PartSums
 from exactonline_sandbox.timeline import fiscal_period
 
 SALES, PURCHASE, BANK, GENERAL = 20, 30, 40, 90
@@ -115,6 +116,8 @@ class LedgerGenerator:
         self.currency_of = getattr(base, "supplier_currency", {})
         #: (FinancialYear, FinancialPeriod) by entry date (a few hundred days, many entries).
         self.periods: dict[int, tuple[int, int]] = {}
+        #: What the reports need of the written lines (:meth:`reports.PartSums.write`).
+        self.sums = PartSums()
 
     def rate(self, currency: str, utc: int) -> float:
         """EUR per unit of ``currency`` in the month of ``utc`` (else the latest known rate)."""
@@ -261,7 +264,7 @@ class LedgerGenerator:
     # -- writing ---------------------------------------------------------------------------------
     def write_entry(self, utc: int, kind: int, lines: list[tuple], extra: dict) -> None:
         """Write an entry, its lines, and its invoice / receivable / payment."""
-        g, w, d, rng, guid = self.g, self.w, self.g.d, self.rng, self.g.guid
+        g, w, d, rng, guid = self.g, self.w, self.g.d, self.rng, self.g.guid.next
         created, modified = g.stamp(utc, 2)
         date = max(day_of(created) - rng.randint(0, 3) * DAY, g.span.first_day)
         year_period = self.periods.get(date)
@@ -287,7 +290,9 @@ class LedgerGenerator:
         entry_type = ENTRY_TYPE[kind]
         entry_js = g.snips.entry_js(entry_id, number, date, due, year, period, journal,
                                     your_ref, payment_ref, 50, entry_type, created, modified)
-        w.add("entry", (
+        # Rows go straight into the writer's buffers (full width, cheaper than Writer.add); all
+        # are flushed when the lines' buffer, the biggest, is full.
+        w.buffers.setdefault("entry", []).append((
             rid, d, entry_id, number, entry_type, journal, date, due, year, period, account,
             description, invoice_number, your_ref, payment_ref, gross / 100,
             extra.get("vat", 0) / 100, 50, guid() if kind == PURCHASE else None,
@@ -315,15 +320,20 @@ class LedgerGenerator:
                          cur, line_rate),
                  amount_fc, invoice, match, cur, line_rate, base_fc))
         if len(w.buffers["tl"]) >= 20_000:
-            w.flush("tl")
+            w.flush()
+        if cash_rid is not None:
+            self.sums.terms[cash_rid] = ["R" if kind == SALES else "P", account, rid, currency,
+                                         0, 0, None]
+        self.sums.entry(rid, date, year, period, entry_type, cash_rid, lines, gl_rids)
         if kind == SALES:
             self.write_invoice(utc, rid, number, date, created, modified, extra)
         if cash_rid is not None:
             # Status and LastPaymentDate follow from the bank lines that settle the term
             # (reports.refresh); a term is due to be settled by a later bank entry or not.
-            w.add("cashflow", (cash_rid, d, guid(), "R" if kind == SALES else "P", account,
-                               g.gl["1300" if kind == SALES else "1600"], rid, gross / 100,
-                               20, None, created, modified, base_ts + CASHFLOW_TS))
+            w.buffers.setdefault("cashflow", []).append((
+                cash_rid, d, guid(), "R" if kind == SALES else "P", account,
+                g.gl["1300" if kind == SALES else "1600"], rid, gross / 100, 20, None, created,
+                modified, base_ts + CASHFLOW_TS))
             if rng.random() < 0.97:  # a few are never paid
                 queue = self.open_receivables if kind == SALES else self.open_payments
                 queue.append((account, gross, cash_rid, number,
@@ -332,20 +342,19 @@ class LedgerGenerator:
     def write_invoice(self, utc: int, entry_rid: int, number: int, date: int, created: int,
                       modified: int, extra: dict) -> None:
         """Write the sales invoice (header row + line rows) behind a sales entry."""
-        g, w, d, guid = self.g, self.w, self.g.d, self.g.guid
+        g, w, d, guid = self.g, self.w, self.g.d, self.g.guid.next
         inv_utc = utc + 1  # sinv slot = tl slot + 1
         rid = w.rid("invoice")
         gross, vat = extra["gross"], extra["vat"]
         account = extra["account"]
-        w.add("invoice", (rid, d, guid(), number, date, date + 30 * DAY, date - 7 * DAY, None,
-                          account, g.journal[20], f"Invoice {number}", None, None, 50,
-                          gross / 100, (gross - vat) / 100, vat / 100, entry_rid,
-                          created + 1, modified + 1))
-        w.add("sinv", (w.rid("sinv"), d, guid(), timestamp(inv_utc, 0), rid, 0, None, None,
-                       None, gross / 100, vat / 100, None, g.gl["1300"], None, None,
-                       f"Invoice {number}"))
+        sinv = w.buffers.setdefault("sinv", []).append  # flushed with the lines (write_entry)
+        w.buffers.setdefault("invoice", []).append((
+            rid, d, guid(), number, date, date + 30 * DAY, date - 7 * DAY, None, account,
+            g.journal[20], f"Invoice {number}", None, None, 50, gross / 100, (gross - vat) / 100,
+            vat / 100, entry_rid, created + 1, modified + 1))
+        sinv((w.rid("sinv"), d, guid(), timestamp(inv_utc, 0), rid, 0, None, None, None,
+              gross / 100, vat / 100, None, g.gl["1300"], None, None, f"Invoice {number}"))
         for n, (item, qty, price, net, vat_c, vat_rid, gl, cc, cu, desc) in enumerate(
                 extra["invoice_lines"], start=1):
-            w.add("sinv", (w.rid("sinv"), d, guid(), timestamp(inv_utc, n), rid, n, item,
-                           float(qty), price / 100, net / 100, vat_c / 100, vat_rid, g.gl[gl],
-                           cc, cu, desc))
+            sinv((w.rid("sinv"), d, guid(), timestamp(inv_utc, n), rid, n, item, float(qty),
+                  price / 100, net / 100, vat_c / 100, vat_rid, g.gl[gl], cc, cu, desc))

@@ -40,6 +40,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from exactonline_sandbox.generator import RETAINED_EARNINGS_TYPE
 from exactonline_sandbox.timeline import DAY, day_ms, fiscal_period
@@ -101,17 +102,80 @@ def _reporting_balance(conn: sqlite3.Connection, division: int) -> None:
 # items, :mod:`.ledger`), so a part sets its terms' status and finds its open items alone; the
 # ReportingBalance groups of the period a part boundary cuts are summed from both parts.
 
-def part_sums(conn: sqlite3.Connection, division: int) -> None:
-    """Sum a freshly generated ledger part (inside its transaction, no indexes yet).
+class PartSums:
+    """A ledger part's sums for the reports, added up by the generator line by line.
 
-    Sets its payment terms' status and stages its open items (``openitem_part``) and its
-    ReportingBalance sums (``rbal_part``) for :func:`from_parts`.
+    The same sums as :func:`refresh`'s queries (``_terms``, ``_OPEN_ITEMS``, ``_RBAL``), kept
+    in whole cents while the part's lines are generated instead of read back from SQLite
+    three times (about 1.4 CPU-s per 500,000 lines, against some 0.3 here). Every amount is
+    whole cents, so a rounded sum of the lines' amounts is the sum in cents over 100.
+
+    Attributes:
+        rbal: ReportingBalance group (FinancialYear, FinancialPeriod, gl_r, cc_r, cu_r, entry
+            Type) -> [sum, debit sum, credit sum (positive), count] in cents (every entry of
+            the build has Status 50).
+        terms: payment term (cashflow rid) -> [kind R/P, account_r, entry_r, the entry's
+            currency, sum of AmountDC, sum of AmountFC (cents), Date of the last settling entry].
     """
-    _terms(conn, division, None, None)
-    conn.execute(f"CREATE TABLE IF NOT EXISTS openitem_part ({OPENITEM_COLUMNS})")
-    conn.execute(f"INSERT INTO openitem_part {_OPEN_ITEMS}", (division,))
-    conn.execute(f"CREATE TABLE IF NOT EXISTS rbal_part ({RBAL_COLUMNS})")
-    conn.execute(f"INSERT INTO rbal_part {_RBAL.format(lines='tl t')}", (division,))
+
+    STATUS = 50  # of every entry the build writes
+
+    def __init__(self) -> None:
+        self.rbal: dict[tuple[Any, ...], list[int]] = {}
+        self.terms: dict[int, list[Any]] = {}
+
+    def entry(self, rid: int, date: int, year: int, period: int, entry_type: int,
+              cash: int | None, lines: list[tuple], gl_rids: dict[str, int]) -> None:
+        """Add the lines of entry ``rid`` (planned lines, :func:`.ledger.line`).
+
+        ``cash`` is the payment term the entry opens (its line 0 is matched to it), if any;
+        its other matched lines settle earlier terms. A term of another part (a mutation
+        settling a term of the build) is left to :func:`refresh`.
+        """
+        rbal, terms = self.rbal, self.terms
+        for n, planned in enumerate(lines):
+            cents = planned[2]
+            key = (year, period, gl_rids[planned[0]], planned[4], planned[5], entry_type)
+            group = rbal.get(key)
+            if group is None:
+                group = rbal[key] = [0, 0, 0, 0]
+            group[0] += cents
+            if cents > 0:
+                group[1] += cents
+            else:
+                group[2] -= cents
+            group[3] += 1
+            match = cash if n == 0 and cash is not None else planned[13]
+            if match is not None and (term := terms.get(match)) is not None:
+                term[4] += cents
+                term[5] += planned[12]
+                if term[2] != rid and (term[6] is None or date > term[6]):
+                    term[6] = date
+
+    def write(self, conn: sqlite3.Connection, division: int) -> None:
+        """Set the part's payment terms' status, stage its open items and its sums.
+
+        Open items go to ``openitem_part``, ReportingBalance sums to ``rbal_part``, for
+        :func:`from_parts`. Inside the part's transaction, once its rows are written.
+        """
+        paid, open_items = [], []
+        for rid, (kind, account, entry, currency, dc, fc, last) in self.terms.items():
+            if dc == 0:  # written as open (20, no PaidDate)
+                paid.append((50, last, rid))
+            else:
+                sign = 1 if kind == "R" else -1
+                open_items.append((division, kind, rid, account, entry, sign * fc / 100,
+                                   sign * dc / 100, currency))
+        conn.executemany("UPDATE cashflow SET Status = ?, PaidDate = ? WHERE rid = ?", paid)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS openitem_part ({OPENITEM_COLUMNS})")
+        conn.executemany(f"INSERT INTO openitem_part ({OPENITEM_COLUMNS}) "  # noqa: S608
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", open_items)
+        conn.execute(f"CREATE TABLE IF NOT EXISTS rbal_part ({RBAL_COLUMNS})")
+        conn.executemany(
+            f"INSERT INTO rbal_part ({RBAL_COLUMNS}) "  # noqa: S608 - constants
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(division, *key, self.STATUS, total / 100, debit / 100, credit / 100, count)
+             for key, (total, debit, credit, count) in self.rbal.items()])
 
 
 def copy_part_sums(conn: sqlite3.Connection, schema_name: str) -> None:
