@@ -123,40 +123,41 @@ def test_deleted_rows_are_gone_from_loaded_tables_and_models(warehouse: Warehous
     assert set(warehouse.changed["transaction_lines"]["delete"]) <= recorded
 
 
+def assert_gone_from_loads_and_models(warehouse: Warehouse, stream: str, column: str,
+                                      models: tuple[str, ...]) -> None:
+    """The rows of ``stream`` deleted in the sandbox: gone from the upsert load, a tombstone
+    (their last version) in the append-only history, in none of ``models``."""
+    deleted = warehouse.changed[stream]["delete"]
+    assert deleted
+    ids = ", ".join(f"'{i}'" for i in deleted)
+    assert warehouse.sql(f"select count(*) from exactonline.{stream} where id in ({ids})"
+                         ) == [(0,)]
+    assert warehouse.sql(f"select count(distinct id) from exactonline_history.{stream} "
+                         f"where id in ({ids}) and _sdc_deleted_at is not null"
+                         ) == [(len(deleted),)]
+    for model in models:
+        assert warehouse.sql(f"select count(*) from {model} where {column} in ({ids})"
+                             ) == [(0,)], model
+
+
 def test_deleted_payment_is_gone_by_delete_detection(warehouse: Warehouse) -> None:
     """A payment (Modified family, no deletion log in Exact) deleted in the sandbox with its
     purchase entry: the delete-detection tombstone removes it from the upsert load, ends it in
     the append-only history (the tombstone is its latest version there: its Modified is the
     deletion moment), and no current-state model holds it."""
-    deleted = warehouse.changed["payments"]["delete"]
-    assert deleted
-    ids = ", ".join(f"'{i}'" for i in deleted)
-    assert warehouse.sql(f"select count(*) from exactonline.payments where id in ({ids})"
-                         ) == [(0,)]
-    assert warehouse.sql(f"select count(distinct id) from exactonline_history.payments "
-                         f"where id in ({ids}) and _sdc_deleted_at is not null"
-                         ) == [(len(deleted),)]
-    for schema in ("analytics_current", "hist_current"):
-        assert warehouse.sql(f"select count(*) from {schema}.cur_payments "
-                             f"where payment_id in ({ids})") == [(0,)], schema
+    assert_gone_from_loads_and_models(
+        warehouse, "payments", "payment_id",
+        ("analytics_current.cur_payments", "hist_current.cur_payments"))
 
 
 def test_deleted_cost_center_is_gone_by_its_full_table_tombstone(warehouse: Warehouse) -> None:
     """A cost center deleted in Exact (full table: no deletion log, and target-duckdb ignores
     ACTIVATE_VERSION) leaves the upsert load through its full-table tombstone, ends in the
     append-only history with the tombstone as its last version, and leaves every model."""
-    deleted = warehouse.changed["cost_centers"]["delete"]
-    assert deleted
-    ids = ", ".join(f"'{i}'" for i in deleted)
-    assert warehouse.sql(f"select count(*) from exactonline.cost_centers where id in ({ids})"
-                         ) == [(0,)]
-    assert warehouse.sql(f"select count(distinct id) from exactonline_history.cost_centers "
-                         f"where id in ({ids}) and _sdc_deleted_at is not null"
-                         ) == [(len(deleted),)]
-    for model in ("analytics_current.cur_cost_centers", "hist_current.cur_cost_centers",
-                  "analytics_marts.dim_cost_centers"):
-        assert warehouse.sql(f"select count(*) from {model} where cost_center_id in ({ids})"
-                             ) == [(0,)], model
+    assert_gone_from_loads_and_models(
+        warehouse, "cost_centers", "cost_center_id",
+        ("analytics_current.cur_cost_centers", "hist_current.cur_cost_centers",
+         "analytics_marts.dim_cost_centers"))
 
 
 def test_updates_show_the_latest_version(warehouse: Warehouse) -> None:
