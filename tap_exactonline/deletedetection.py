@@ -23,6 +23,7 @@ pass lists again. Cost per stream and division: ceil(rows / page size) calls (10
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 from http import HTTPStatus
 
@@ -81,6 +82,7 @@ class DeleteDetection:
         self.streams = streams
         self.passes = bool(run.config.get("delete_detection_pass", True))
         self._ledger: KeyLedger | None = None
+        self._opening = threading.Lock()
         #: Tombstones written per stream in this run.
         self.written: dict[str, int] = {}
 
@@ -91,10 +93,15 @@ class DeleteDetection:
 
     @property
     def ledger(self) -> KeyLedger:
-        """The key ledger (opened on first use)."""
-        if self._ledger is None:
-            self._ledger = KeyLedger.from_settings(self.run.config, self.run.base_url)
-        return self._ledger
+        """The run's key ledger, opened on first use.
+
+        Full-table tombstones use it too, from the division readers' threads, so it is
+        opened once, under a lock.
+        """
+        with self._opening:
+            if self._ledger is None:
+                self._ledger = KeyLedger.from_settings(self.run.config, self.run.base_url)
+            return self._ledger
 
     def records_keys_of(self, stream: str) -> bool:
         """Whether the keys ``stream`` emits go into the ledger."""

@@ -76,25 +76,16 @@ class FullTableDeletions:
 
     Args:
         run: The run (settings, logger).
-        ledger: The key ledger; None: opened on first use from the settings
-            (``delete_detection_store``).
+        ledger: Returns the run's key ledger, opened on first use and closed by its owner
+            (``DeleteDetection.ledger``: one ledger per run for both mechanisms).
 
     Thread-safe: parallel division readers settle their reads one at a time.
     """
 
-    def __init__(self, run: Run, ledger: KeyLedger | None = None) -> None:
+    def __init__(self, run: Run, ledger: t.Callable[[], KeyLedger]) -> None:
         self.run = run
         self._ledger = ledger
         self._lock = threading.Lock()
-        #: Tombstones sent per stream in this run (gone this run, and sent again).
-        self.written: dict[str, int] = {}
-
-    @property
-    def ledger(self) -> KeyLedger:
-        """The key ledger (opened on first use)."""
-        if self._ledger is None:
-            self._ledger = KeyLedger.from_settings(self.run.config, self.run.base_url)
-        return self._ledger
 
     def settle(
         self,
@@ -127,7 +118,7 @@ class FullTableDeletions:
         gone_at = finished.isoformat().replace("+00:00", "Z")
         current = set(keys)
         with self._lock:
-            ledger = self.ledger
+            ledger = self._ledger()
             seeded = ledger.last_pass(division, stream) is not None
             known = ledger.keys(division, stream)
             pending = ledger.gone(division, stream)
@@ -151,14 +142,8 @@ class FullTableDeletions:
             return []
         order = sorted([(gone_at, k) for k in gone] + [(at, k) for k, at in again.items()])
         if order:
-            self.written[stream] = self.written.get(stream, 0) + len(order)
             self.run.logger.info(
                 "%s: division %s: %d rows Exact no longer has (tombstones)%s", stream,
                 division, len(gone),
                 f", {len(again)} sent again (not yet in a committed STATE)" if again else "")
         return [{**decode_key(k, key_fields), DELETED_AT: at} for at, k in order]
-
-    def close(self) -> None:
-        """Write and close the ledger (if it was opened here)."""
-        if self._ledger is not None:
-            self._ledger.close()

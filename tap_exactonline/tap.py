@@ -307,9 +307,8 @@ class TapExactOnline(Tap):
         """
         detection = DeleteDetection(self.run, self.streams, DELETE_DETECTION_STREAMS)
         self.run.delete_detection = detection if detection.enabled else None
-        full_table = FullTableDeletions(self.run)
-        if self.config.get("full_table_tombstones"):
-            self.run.full_table_deletions = full_table
+        if self.config.get("full_table_tombstones"):  # the same key ledger
+            self.run.full_table_deletions = FullTableDeletions(self.run, lambda: detection.ledger)
         try:
             workers = int(self.config.get("parallel_divisions") or DEFAULT_PARALLEL_DIVISIONS)
             if workers > 1 and len(self.run.divisions) > 1:
@@ -319,8 +318,7 @@ class TapExactOnline(Tap):
             # After every stream's read, so the rows created since are in the ledger.
             detection.run_passes()
         finally:
-            detection.close()
-            full_table.close()
+            detection.close()  # the key ledger, whichever mechanism opened it
         self.run.raise_failures()
 
     # -- the run ------------------------------------------------------------------------------
